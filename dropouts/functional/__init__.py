@@ -1,0 +1,48 @@
+"""Functional dropouts on torch tensors, in the conventions of ``torch.nn.functional``.
+
+``p`` is always the DROP probability. Every function takes keyword arguments
+``training=True``, ``generator=None`` (the same generator state gives the same mask) and
+``return_mask=False`` (``True`` returns ``(output, mask)``, the mask being the factor
+actually applied, broadcastable to the input).
+"""
+
+from .elementwise import (
+    alpha_dropout,
+    alpha_dropout_affine,
+    dropout,
+    gaussian_dropout,
+    gaussian_std,
+)
+from .linear import (
+    dropconnect_linear,
+    dropconnect_moments,
+    standout_keep_probability,
+    standout_linear,
+)
+from .maxdrop import draw_stochastic_p, max_drop, max_drop_scale, stochastic_dropout
+from .pooling import maxpool_dropout, probabilistic_weighted_pooling, weighted_pooling_weights
+from .structured import cutout, drop_path, dropblock, dropblock_gamma, spatial_dropout
+
+__all__ = [
+    "alpha_dropout",
+    "alpha_dropout_affine",
+    "cutout",
+    "draw_stochastic_p",
+    "drop_path",
+    "dropblock",
+    "dropblock_gamma",
+    "dropconnect_linear",
+    "dropconnect_moments",
+    "dropout",
+    "gaussian_dropout",
+    "gaussian_std",
+    "max_drop",
+    "max_drop_scale",
+    "maxpool_dropout",
+    "probabilistic_weighted_pooling",
+    "spatial_dropout",
+    "standout_keep_probability",
+    "standout_linear",
+    "stochastic_dropout",
+    "weighted_pooling_weights",
+]
