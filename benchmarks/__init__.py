@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): speed against a reference measured in the same run."""
