@@ -55,10 +55,13 @@ def keep_mask(
     generator: torch.Generator | None,
 ) -> Tensor:
     """A float 0/1 tensor whose elements are 1 independently with probability ``keep``."""
+    if like.is_floating_point():
+        empty = like.new_empty(shape)
+    else:
+        empty = torch.empty(shape, device=like.device)
     if math.prod(shape) <= SMALL_MASK:
-        empty = torch.empty(shape, device=like.device, dtype=random_dtype(like))
         return empty.bernoulli_(keep, generator=generator)
-    return uniform(shape, like, generator).lt_(keep)
+    return empty.uniform_(generator=generator).lt_(keep)
 
 
 def identity_mask(x: Tensor, value: float = 1.0) -> Tensor:

@@ -50,11 +50,11 @@ def bernoulli_dropout(
     if p == 1.0:
         # Multiply by zero instead of dividing by keep = 0: all zeros, never NaN (as ATen does).
         mask = torch.zeros(mask_shape, dtype=random_dtype(x), device=x.device)
-        return x * mask, mask
+        return x.mul(mask), mask
     mask = keep_mask(mask_shape, keep, x, generator)
     if scale:
         mask.mul_(1.0 / keep)
-    return x * mask, mask
+    return x.mul(mask), mask
 
 
 def dropout(
@@ -116,7 +116,7 @@ def gaussian_dropout(
         return with_mask(x, identity_mask(x), return_mask)
     noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=random_dtype(x))
     mask = noise.mul_(sigma).add_(1.0)
-    return with_mask(x * mask, mask, return_mask)
+    return with_mask(x.mul(mask), mask, return_mask)
 
 
 def alpha_dropout_affine(p: float) -> tuple[float, float]:
@@ -155,7 +155,7 @@ def alpha_dropout(
         return with_mask(x, identity_mask(x), return_mask)
     if p == 1.0:
         zeros = torch.zeros(x.shape, dtype=random_dtype(x), device=x.device)
-        return with_mask(x * zeros, zeros, return_mask)
+        return with_mask(x.mul(zeros), zeros, return_mask)
     kept = keep_mask(x.shape, 1.0 - p, x, generator)
     a, b = alpha_dropout_affine(p)
     dropped_value = a * SELU_ALPHA_PRIME + b

@@ -103,7 +103,7 @@ def max_drop(
     mask = (~dropped).to(random_dtype(x))
     if scale:
         mask.mul_(max_drop_scale(p, mode, window, x.shape))
-    return with_mask(x * mask, mask, return_mask)
+    return with_mask(x.mul(mask), mask, return_mask)
 
 
 def draw_stochastic_p(
@@ -159,4 +159,4 @@ def stochastic_dropout(
         return with_mask(x, identity_mask(x), return_mask)
     keep = 1.0 - p_t
     mask = keep_mask(x.shape, keep, x, generator).mul_(min(1.0 / keep, max_scale))
-    return with_mask(x * mask, mask, return_mask)
+    return with_mask(x.mul(mask), mask, return_mask)

@@ -87,4 +87,4 @@ def maxpool_dropout(
     if p == 0.0:
         return with_mask(F.max_pool2d(x, kernel, step), identity_mask(x), return_mask)
     mask = keep_mask(x.shape, 1.0 - p, x, generator)
-    return with_mask(F.max_pool2d(x * mask, kernel, step), mask, return_mask)
+    return with_mask(F.max_pool2d(x.mul(mask), kernel, step), mask, return_mask)

@@ -118,7 +118,7 @@ def cutout(
     mask = (~holes).to(random_dtype(x)).unsqueeze(-3)  # (N, 1, H, W)
     if x.dim() == 3:
         mask = mask.squeeze(0)
-    return with_mask(x * mask, mask, return_mask)
+    return with_mask(x.mul(mask), mask, return_mask)
 
 
 def dropblock_gamma(p: float, block_size: int, height: int, width: int) -> float:
@@ -170,4 +170,4 @@ def dropblock(
     mask = (~dropped).to(random_dtype(x))
     kept = float(mask.sum())
     mask.mul_(mask.numel() / max(kept, eps))
-    return with_mask(x * mask, mask, return_mask)
+    return with_mask(x.mul(mask), mask, return_mask)
