@@ -1,19 +1,48 @@
-"""The FastAPI application (``uvicorn app.main:app``)."""
+"""The FastAPI application: ``uvicorn app.main:app``."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
 
-from dropouts.registry import METHODS
+from . import errors, wire
+from .config import Settings
+from .images import ImageStore
+from .routes import api, pages
 
-app = FastAPI(title="Dropout Lab")
+DESCRIPTION = """
+Dropout Lab applies a dropout method, on each request, to an image and returns the masks and
+statistics of the iterations you ask for. Every method, its paper and its parameters (with
+their ranges) are listed by `GET /api/methods`; errors are JSON
+`{"error": {"field", "message", "allowed"}}` with a 4xx status.
+"""
 
 
-@app.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Dropout Lab",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url=None,  # served by pages.docs from local files, not a CDN
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.images = ImageStore(settings)
+    app.state.templates = Jinja2Templates(directory=settings.templates_dir)
+    errors.install(app)
+    # Frames are already deflated and images are PNG: compress only text (pages, JSON, JS).
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1024,
+        exclude_content_types=("text/event-stream", wire.MEDIA_TYPE, "image/png"),
+    )
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    return app
 
 
-@app.get("/api/methods")
-def list_methods() -> list[dict[str, str]]:
-    return [{"id": method.id, "name": method.name, "family": method.family} for method in METHODS]
+app = create_app()

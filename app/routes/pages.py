@@ -1,0 +1,83 @@
+"""HTML pages, the offline Plotly.js and the offline API docs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import plotly
+import swagger_ui_bundle
+from fastapi import APIRouter, Depends, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from ..catalog import catalog
+from ..images import ImageStore
+from .api import image_out, store_of
+
+router = APIRouter(include_in_schema=False)
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+
+
+def templates_of(request: Request) -> Jinja2Templates:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(
+    request: Request,
+    store: Annotated[ImageStore, Depends(store_of)],
+    templates: Annotated[Jinja2Templates, Depends(templates_of)],
+) -> HTMLResponse:
+    """The lab. The registry and the sample list are inlined so the first frame needs no
+    extra round trip; the state itself comes from the URL, read by static/state.js."""
+    boot = {
+        "catalog": catalog().model_dump(),
+        "images": [image_out(image).model_dump() for image in store.samples()],
+    }
+    return templates.TemplateResponse(
+        request,
+        "index.html",
+        {"boot_json": json.dumps(boot, separators=(",", ":")).replace("</", "<\\/")},
+    )
+
+
+@router.get("/vendor/plotly.min.js")
+def plotly_js() -> FileResponse:
+    """Plotly.js from the installed ``plotly`` package: no CDN, no vendored copy."""
+    return FileResponse(
+        PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+@router.get("/vendor/swagger/{name}")
+def swagger_asset(name: str) -> FileResponse:
+    allowed = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"}
+    path = SWAGGER_DIR / name
+    if name not in allowed or not path.is_file():
+        from ..errors import ApiError
+
+        raise ApiError(404, "name", f"no asset {name!r}", ", ".join(sorted(allowed)))
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def docs() -> HTMLResponse:
+    """Swagger UI served from the installed swagger-ui-bundle package (works offline)."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Dropout Lab API",
+        swagger_js_url="/vendor/swagger/swagger-ui-bundle.js",
+        swagger_css_url="/vendor/swagger/swagger-ui.css",
+        swagger_favicon_url="/vendor/swagger/favicon-32x32.png",
+    )
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}

@@ -1,0 +1,499 @@
+// Dropout Lab's page: wires the URL state, the controls, the frame cache, the player, the
+// views and the charts together. See state.js for the state, api.js for the wire format.
+
+import { fetchCode, fetchFrames, fetchSeries, uploadImage } from "./api.js";
+import { renderControls } from "./controls.js";
+import { ImageView } from "./image_view.js";
+import { markPicked, renderPicker, viewBadge } from "./picker.js";
+import { defaultParams, frameKey, ITERATIONS, methodById, readState, toQuery } from "./state.js";
+import { Charts, renderNumbers } from "./stats.js";
+
+const boot = JSON.parse(document.getElementById("boot").textContent);
+const catalog = boot.catalog;
+const $ = (selector) => document.querySelector(selector);
+
+let state = readState(catalog, window.location.search);
+const view = new ImageView(document);
+const charts = new Charts($("#chart-series"), $("#chart-histogram"));
+
+// What tests and benchmarks can read: latencies of slider input -> painted frame, in ms.
+const probe = { latencies: [], painted: 0, lastFrame: null, errors: [] };
+window.dropoutLab = probe;
+
+// ---------------------------------------------------------------- frame cache
+
+const CHUNK = 16;
+const cache = new Map(); // key -> { theory, header, frames: Map(iteration -> frame) }
+const chunkRequests = new Map(); // `${key}|${start}` -> promise
+
+function entryFor(key) {
+  let entry = cache.get(key);
+  if (!entry) {
+    entry = { header: null, frames: new Map() };
+    cache.set(key, entry);
+    while (cache.size > 24) cache.delete(cache.keys().next().value);
+  }
+  return entry;
+}
+
+function store(key, header, frames) {
+  const entry = entryFor(key);
+  entry.header = header;
+  for (const frame of frames) entry.frames.set(frame.iteration, frame);
+}
+
+function cached(key, iteration) {
+  const entry = cache.get(key);
+  const frame = entry?.frames.get(iteration);
+  return frame ? { frame, header: entry.header } : null;
+}
+
+function prefetch(snapshot, from) {
+  const key = frameKey(snapshot);
+  const start = Math.min(from, ITERATIONS - 1);
+  const count = Math.min(CHUNK, ITERATIONS - start);
+  const id = `${key}|${start}`;
+  if (chunkRequests.has(id) || count <= 0) return;
+  const request = fetchFrames(snapshot, start, count)
+    .then(({ header, frames }) => store(key, header, frames))
+    .catch(() => {})
+    .finally(() => chunkRequests.delete(id));
+  chunkRequests.set(id, request);
+}
+
+function prefetchAhead() {
+  const key = frameKey(state);
+  for (let ahead = 1; ahead <= CHUNK / 2; ahead += 1) {
+    const iteration = (state.iteration + ahead) % ITERATIONS;
+    if (!cached(key, iteration)) {
+      prefetch({ ...state, params: { ...state.params } }, iteration);
+      return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- showing a frame
+
+let pendingInputAt = null; // performance.now() of the last slider input not yet painted
+let busy = false;
+let again = false;
+
+function imageUrl(id) {
+  return `/api/images/${encodeURIComponent(id)}`;
+}
+
+function currentMethod() {
+  return methodById(catalog, state.method);
+}
+
+async function refresh() {
+  if (!currentMethod().image_view) return;
+  if (busy) {
+    again = true;
+    return;
+  }
+  busy = true;
+  try {
+    do {
+      again = false;
+      const snapshot = { ...state, params: { ...state.params } };
+      const key = frameKey(snapshot);
+      await loadImage(snapshot.image);
+      let hit = cached(key, snapshot.iteration);
+      if (!hit) {
+        const { header, frames } = await fetchFrames(snapshot, snapshot.iteration, 1);
+        store(key, header, frames);
+        hit = cached(key, snapshot.iteration);
+      }
+      if (frameKey(state) === key && state.iteration === snapshot.iteration && view.url === imageUrl(state.image)) {
+        paint(hit.frame, hit.header);
+        clearError();
+      } else {
+        again = true;
+      }
+    } while (again);
+  } catch (error) {
+    showError(error);
+  } finally {
+    busy = false;
+  }
+}
+
+async function loadImage(id) {
+  try {
+    await view.setImage(imageUrl(id));
+  } catch {
+    if (id === "cat") throw new Error("the sample image could not be loaded");
+    showError(new Error(`image ${id} is not on this server (uploads stay where they were made); showing the cat`));
+    state.image = "cat";
+    syncImageSelect();
+    writeUrl("replace");
+    await view.setImage(imageUrl("cat"));
+  }
+}
+
+function unitWord(theory) {
+  return theory.unit === "channel" ? "channel" : "pixel";
+}
+
+function paint(frame, header) {
+  const { theory } = header;
+  view.render(frame, theory);
+  probe.painted += 1;
+  probe.lastFrame = { key: frameKey(state), iteration: frame.iteration, dropped: frame.dropped_fraction };
+  for (const node of document.querySelectorAll(".iteration-number")) node.textContent = frame.iteration;
+  $("#iteration-value").textContent = frame.iteration;
+  $("#scrub").value = frame.iteration;
+  captionFor(frame, theory);
+  if (pendingInputAt !== null) {
+    const started = pendingInputAt;
+    pendingInputAt = null;
+    requestAnimationFrame(() => setTimeout(() => {
+      probe.latencies.push(performance.now() - started);
+      performance.measure("slider-to-paint", { start: started, end: performance.now() });
+    }, 0));
+  }
+  // Statistics after the pictures, so they never delay the paint.
+  requestAnimationFrame(() => {
+    renderNumbers($("#numbers"), frame, theory, unitWord(theory));
+    charts.drawHistogram(frame, theory);
+    charts.markIteration(frame.iteration);
+  });
+}
+
+function captionFor(frame, theory) {
+  const value = frame.mask.value;
+  const kept = value !== undefined && value !== 1 ? `, kept × ${value.toFixed(2)}` : "";
+  $("#train-caption").textContent = `output (training${kept})`;
+  $("#test-caption").textContent = theory.test_factor === 1
+    ? "output (test time: unchanged)"
+    : `output (test time: × ${theory.test_factor.toFixed(2)})`;
+  const legend = theory.mask_kind === "binary" ? "white kept, black dropped" : "blue < 1 < orange";
+  $("#mask-caption").firstChild.textContent = `mask (${legend}), iteration `;
+}
+
+// ---------------------------------------------------------------- statistics over iterations
+
+let seriesTimer = null;
+let seriesKey = null;
+
+function scheduleSeries() {
+  clearTimeout(seriesTimer);
+  seriesTimer = setTimeout(async () => {
+    if (!currentMethod().image_view) return;
+    const snapshot = { ...state, params: { ...state.params } };
+    const key = frameKey(snapshot);
+    if (key === seriesKey) return;
+    try {
+      const series = await fetchSeries(snapshot, ITERATIONS);
+      if (frameKey(state) !== key) return;
+      seriesKey = key;
+      charts.drawSeries(series, state.iteration, unitWord(series.theory));
+    } catch (error) {
+      showError(error);
+    }
+  }, 150);
+}
+
+// ---------------------------------------------------------------- URL
+
+let urlTimer = null;
+
+function writeUrl(mode) {
+  clearTimeout(urlTimer);
+  if (mode === "push") {
+    window.history.pushState(null, "", toQuery(state));
+    return;
+  }
+  // Browsers throttle history updates: during drags and playback write at most 4 per second.
+  urlTimer = setTimeout(() => window.history.replaceState(null, "", toQuery(state)), 250);
+}
+
+window.addEventListener("popstate", () => {
+  state = readState(catalog, window.location.search);
+  renderMethod();
+  syncImageSelect();
+  setPlaying(state.playing, false);
+  refresh();
+  scheduleSeries();
+});
+
+// ---------------------------------------------------------------- method, controls
+
+function onParam(name, value, phase) {
+  if (name === "seed") state.seed = value;
+  else state.params[name] = value;
+  if (phase === "input") pendingInputAt = performance.now();
+  writeUrl(phase === "change" ? "push" : "replace");
+  refresh();
+  scheduleSeries();
+}
+
+function renderMethod() {
+  const method = currentMethod();
+  markPicked($("#picker"), method.id);
+  $("#method-name").textContent = method.name;
+  $("#method-summary").textContent = method.summary;
+  const papers = $("#method-papers");
+  papers.replaceChildren(
+    ...method.papers.flatMap((paper, k) => {
+      const link = document.createElement("a");
+      link.href = paper.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = `${paper.authors} (${paper.year}). ${paper.title}. ${paper.venue}.`;
+      return k === 0 ? [link] : [document.createElement("br"), link];
+    }),
+  );
+  $("#method-formula").innerHTML = method.formula_mathml; // MathML rendered by the server
+  $("#method-test-time").textContent = `Test time: ${method.test_time}`;
+  renderControls($("#params"), method, catalog.seed, state, onParam);
+  const notes = $("#notes");
+  notes.replaceChildren(...method.notes.map((note) => Object.assign(document.createElement("p"), { textContent: note })));
+  const hasView = method.image_view;
+  for (const selector of ["#views", ".player", ".stats", ".source"]) $(selector).hidden = !hasView;
+  const notice = $("#no-view");
+  notice.hidden = hasView;
+  if (!hasView) {
+    notice.textContent = `${method.name} is shown on the ${viewBadge(method, catalog)}. `
+      + "Its formula, paper and parameters are here, and “Copy as code” works; the animated view comes with a later release.";
+    setPlaying(false, false);
+  }
+  document.title = `${method.name} · Dropout Lab`;
+}
+
+function pickMethod(id) {
+  if (id === state.method) return;
+  state.method = id;
+  state.params = defaultParams(currentMethod());
+  seriesKey = null;
+  renderMethod();
+  writeUrl("push");
+  if (currentMethod().image_view) {
+    refresh();
+    scheduleSeries();
+  }
+}
+
+// ---------------------------------------------------------------- images
+
+function syncImageSelect() {
+  const select = $("#image-select");
+  if (![...select.options].some((option) => option.value === state.image)) {
+    select.append(new Option(`your image (${state.image.slice(0, 7)}…)`, state.image));
+  }
+  select.value = state.image;
+}
+
+function renderImageSelect() {
+  const select = $("#image-select");
+  select.replaceChildren(...boot.images.map((image) => new Option(`${image.title} (${image.width} × ${image.height})`, image.id)));
+  syncImageSelect();
+  select.addEventListener("change", () => {
+    state.image = select.value;
+    writeUrl("push");
+    refresh();
+    scheduleSeries();
+  });
+}
+
+async function useFile(file) {
+  if (!file) return;
+  toast(`Uploading ${file.name}…`);
+  try {
+    const image = await uploadImage(file);
+    const select = $("#image-select");
+    if (![...select.options].some((option) => option.value === image.id)) {
+      select.append(new Option(`your image: ${file.name} (${image.width} × ${image.height})`, image.id));
+    }
+    state.image = image.id;
+    select.value = image.id;
+    writeUrl("push");
+    toast(`Using ${file.name}`);
+    await refresh();
+    scheduleSeries();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function wireUploads() {
+  $("#upload").addEventListener("change", (event) => useFile(event.target.files[0]));
+  const zone = $("#views");
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    useFile(event.dataTransfer.files[0]);
+  });
+}
+
+// ---------------------------------------------------------------- player
+
+let timer = null;
+
+function setPlaying(on, write = true) {
+  state.playing = on && currentMethod().image_view;
+  const button = $("#play");
+  button.textContent = state.playing ? "Pause" : "Play";
+  button.setAttribute("aria-pressed", String(state.playing));
+  clearTimeout(timer);
+  if (state.playing) schedule();
+  if (write) writeUrl("replace");
+}
+
+function schedule() {
+  clearTimeout(timer);
+  timer = setTimeout(tick, 1000 / state.speed);
+}
+
+function tick() {
+  if (!state.playing) return;
+  if (document.hidden) {
+    schedule();
+    return;
+  }
+  const next = (state.iteration + 1) % ITERATIONS;
+  if (!cached(frameKey(state), next)) {
+    prefetch({ ...state, params: { ...state.params } }, next);
+    schedule(); // wait for the chunk rather than stutter
+    return;
+  }
+  goTo(next);
+  schedule();
+}
+
+function goTo(iteration) {
+  state.iteration = (iteration + ITERATIONS) % ITERATIONS;
+  writeUrl("replace");
+  refresh();
+  prefetchAhead();
+}
+
+function wirePlayer() {
+  $("#play").addEventListener("click", () => setPlaying(!state.playing));
+  $("#step-back").addEventListener("click", () => goTo(state.iteration - 1));
+  $("#step-forward").addEventListener("click", () => goTo(state.iteration + 1));
+  $("#scrub").addEventListener("input", (event) => goTo(Number(event.target.value)));
+  const speed = $("#speed");
+  speed.value = String(state.speed);
+  speed.addEventListener("change", () => {
+    state.speed = Number(speed.value);
+    writeUrl("replace");
+    if (state.playing) schedule();
+  });
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const typing = target.closest?.("input, select, textarea, dialog[open]");
+    if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === " ") {
+      if (target.closest?.("button, a")) return; // space activates the focused button
+
+      event.preventDefault();
+      setPlaying(!state.playing);
+    } else if (event.key === "ArrowRight") {
+      event.preventDefault();
+      goTo(state.iteration + 1);
+    } else if (event.key === "ArrowLeft") {
+      event.preventDefault();
+      goTo(state.iteration - 1);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- sharing, code, theme
+
+function toast(message) {
+  const node = $("#toast");
+  node.textContent = message;
+  node.classList.add("show");
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => node.classList.remove("show"), 2500);
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = Object.assign(document.createElement("textarea"), { value: text });
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    return ok;
+  }
+}
+
+function wireSharing() {
+  $("#copy-link").addEventListener("click", async () => {
+    window.history.replaceState(null, "", toQuery(state));
+    toast((await copyText(window.location.href)) ? "Link copied: it reproduces this exact view" : window.location.href);
+  });
+  $("#copy-code").addEventListener("click", async () => {
+    try {
+      const { snippets } = await fetchCode(state);
+      const list = $("#code-list");
+      list.replaceChildren(...snippets.map((snippet) => {
+        const block = document.createElement("section");
+        block.className = "snippet";
+        const title = document.createElement("h3");
+        title.textContent = snippet.label;
+        const pre = document.createElement("pre");
+        pre.textContent = snippet.code;
+        const copy = document.createElement("button");
+        copy.type = "button";
+        copy.className = "button small";
+        copy.textContent = `Copy ${snippet.label}`;
+        copy.addEventListener("click", async () => toast((await copyText(snippet.code)) ? "Copied" : "Select and copy the code"));
+        block.append(title, pre, copy);
+        if (snippet.note) block.append(Object.assign(document.createElement("p"), { className: "help", textContent: snippet.note }));
+        return block;
+      }));
+      $("#code-dialog").showModal();
+    } catch (error) {
+      showError(error);
+    }
+  });
+  const contrast = $("#contrast");
+  contrast.checked = window.localStorage.getItem("theme") === "contrast";
+  const applyTheme = () => {
+    document.documentElement.dataset.theme = contrast.checked ? "contrast" : "";
+    window.localStorage.setItem("theme", contrast.checked ? "contrast" : "");
+    seriesKey = null;
+    scheduleSeries();
+  };
+  contrast.addEventListener("change", applyTheme);
+  if (contrast.checked) document.documentElement.dataset.theme = "contrast";
+}
+
+function showError(error) {
+  const node = $("#error");
+  node.textContent = error.message;
+  node.hidden = false;
+  probe.errors.push(error.message);
+}
+
+function clearError() {
+  $("#error").hidden = true;
+}
+
+// ---------------------------------------------------------------- start
+
+renderPicker($("#picker"), catalog, pickMethod);
+renderImageSelect();
+renderMethod();
+wireUploads();
+wirePlayer();
+wireSharing();
+setPlaying(state.playing, false);
+window.history.replaceState(null, "", toQuery(state));
+refresh().then(() => {
+  probe.ready = true;
+  prefetchAhead();
+});
+scheduleSeries();

@@ -1,0 +1,81 @@
+// The URL is the single source of state (as in TensorFlow Playground's state.ts):
+// every control reads from a state object parsed from the query string, and every change
+// writes the query string back. A copied link therefore reproduces exactly what was shown.
+
+export const ITERATIONS = 100;
+export const SPEEDS = [1, 2, 4, 8, 15];
+const GLOBAL_KEYS = new Set(["method", "image", "seed", "i", "play", "speed"]);
+
+export function methodById(catalog, id) {
+  return catalog.methods.find((method) => method.id === id);
+}
+
+function parseParam(param, raw) {
+  if (raw === null || raw === undefined) return param.default;
+  if (param.kind === "choice") return param.choices.includes(raw) ? raw : param.default;
+  if (param.kind === "bool") return raw === "true" || raw === "1";
+  if (raw === "" && param.nullable) return null;
+  const number = Number(raw);
+  if (raw === "" || !Number.isFinite(number)) return param.default;
+  const clamped = Math.min(param.max, Math.max(param.min, number));
+  return param.kind === "int" ? Math.round(clamped) : clamped;
+}
+
+export function defaultParams(method) {
+  return Object.fromEntries(method.params.map((param) => [param.name, param.default]));
+}
+
+export function readState(catalog, search) {
+  const query = new URLSearchParams(search);
+  const method = methodById(catalog, query.get("method")) ?? methodById(catalog, "standard");
+  const params = Object.fromEntries(
+    method.params.map((param) => [param.name, parseParam(param, query.get(param.name))]),
+  );
+  const seed = parseParam(catalog.seed, query.get("seed"));
+  const iteration = parseParam(
+    { kind: "int", default: 0, min: 0, max: ITERATIONS - 1 },
+    query.get("i"),
+  );
+  const speed = SPEEDS.includes(Number(query.get("speed"))) ? Number(query.get("speed")) : 4;
+  return {
+    method: method.id,
+    image: query.get("image") || "cat",
+    seed,
+    iteration,
+    playing: query.get("play") !== "0",
+    speed,
+    params,
+  };
+}
+
+function formatValue(value) {
+  if (value === null) return "";
+  if (typeof value === "number" && !Number.isInteger(value)) return String(Number(value.toFixed(6)));
+  return String(value);
+}
+
+export function paramQuery(state) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(state.params)) query.set(name, formatValue(value));
+  return query;
+}
+
+export function toQuery(state) {
+  const query = new URLSearchParams({
+    method: state.method,
+    image: state.image,
+    seed: String(state.seed),
+  });
+  for (const [name, value] of paramQuery(state)) {
+    if (!GLOBAL_KEYS.has(name)) query.set(name, value);
+  }
+  query.set("i", String(state.iteration));
+  query.set("play", state.playing ? "1" : "0");
+  query.set("speed", String(state.speed));
+  return `?${query}`;
+}
+
+// What decides the masks: two states with the same key show the same frames.
+export function frameKey(state) {
+  return `${state.method}|${state.image}|${state.seed}|${paramQuery(state)}`;
+}

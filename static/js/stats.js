@@ -1,0 +1,115 @@
+// Live statistics: the numbers of the current frame against the theory, the dropped fraction
+// over all iterations, and the histogram of mask values. Everything is computed by the server.
+
+const BLUE = "#0072B2"; // Okabe-Ito: distinguishable with every common colour blindness
+const ORANGE = "#E69F00";
+const VERMILION = "#D55E00";
+const CONFIG = { displayModeBar: false, responsive: true, staticPlot: false };
+
+function fmt(value, digits = 3) {
+  return value === null || value === undefined ? "–" : Number(value).toFixed(digits);
+}
+
+function row(term, measured, expected) {
+  const dt = document.createElement("dt");
+  dt.textContent = term;
+  const dd = document.createElement("dd");
+  dd.textContent = measured;
+  if (expected !== undefined) {
+    const theory = document.createElement("span");
+    theory.className = "theory";
+    theory.textContent = ` expected ${expected}`;
+    dd.append(theory);
+  }
+  return [dt, dd];
+}
+
+export function renderNumbers(list, frame, theory, unitWord) {
+  const rows = [
+    ...row(`${unitWord} dropped`, fmt(frame.dropped_fraction), fmt(theory.expected_dropped_fraction)),
+    ...row("mean of mask (output / input)", fmt(frame.mask_mean), fmt(theory.mask_mean)),
+    ...row("variance of mask", fmt(frame.mask_variance), fmt(theory.mask_variance)),
+    ...row("mean(output) / mean(input)", fmt(frame.output_mean_ratio)),
+  ];
+  if (frame.p_t !== null && frame.p_t !== undefined) rows.push(...row("p this iteration", fmt(frame.p_t)));
+  list.replaceChildren(...rows);
+}
+
+function layout(title, xTitle, yTitle, extra = {}) {
+  const style = getComputedStyle(document.documentElement);
+  const ink = style.getPropertyValue("--ink").trim() || "#111";
+  return {
+    title: { text: title, font: { size: 16 }, y: 0.97 },
+    margin: { l: 56, r: 16, t: 64, b: 48 },
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "rgba(0,0,0,0)",
+    font: { size: 14, color: ink },
+    xaxis: { title: { text: xTitle }, zeroline: false },
+    yaxis: { title: { text: yTitle }, zeroline: false },
+    showlegend: true,
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
+    ...extra,
+  };
+}
+
+export class Charts {
+  constructor(seriesNode, histogramNode) {
+    this.seriesNode = seriesNode;
+    this.histogramNode = histogramNode;
+    this.seriesDrawn = false;
+  }
+
+  get available() {
+    return typeof window.Plotly !== "undefined";
+  }
+
+  drawSeries(series, iteration, unitWord) {
+    if (!this.available) return;
+    const x = series.frames.map((frame) => frame.iteration);
+    const measured = series.frames.map((frame) => frame.dropped_fraction);
+    const expected = series.theory.expected_dropped_fraction;
+    const traces = [
+      { x, y: measured, type: "scatter", mode: "lines+markers", name: "measured", line: { color: BLUE }, marker: { size: 4 } },
+      { x: [x[0], x[x.length - 1]], y: [expected, expected], type: "scatter", mode: "lines", name: "expected", line: { color: ORANGE, dash: "dash", width: 3 } },
+    ];
+    if (series.frames.some((frame) => frame.p_t !== null && frame.p_t !== undefined)) {
+      traces.push({ x, y: series.frames.map((frame) => frame.p_t), type: "scatter", mode: "lines", name: "p this iteration", line: { color: VERMILION, width: 1 } });
+    }
+    const top = Math.max(0.05, ...measured, expected) * 1.15;
+    window.Plotly.react(
+      this.seriesNode,
+      traces,
+      layout(`fraction of ${unitWord}s dropped, per iteration`, "iteration", "fraction", {
+        yaxis: { title: { text: "fraction" }, range: [0, Math.min(1.02, top)] },
+        shapes: [this.#marker(iteration)],
+      }),
+      CONFIG,
+    );
+    this.seriesDrawn = true;
+  }
+
+  markIteration(iteration) {
+    if (!this.available || !this.seriesDrawn) return;
+    window.Plotly.relayout(this.seriesNode, { shapes: [this.#marker(iteration)] });
+  }
+
+  #marker(iteration) {
+    return { type: "line", x0: iteration, x1: iteration, yref: "paper", y0: 0, y1: 1, line: { color: VERMILION, width: 2 } };
+  }
+
+  drawHistogram(frame, theory) {
+    if (!this.available) return;
+    const edges = theory.histogram_edges;
+    const centres = edges.slice(0, -1).map((edge, k) => (edge + edges[k + 1]) / 2);
+    const traces = [{ x: centres, y: frame.histogram, type: "bar", name: "this mask", marker: { color: BLUE } }];
+    if (theory.expected_histogram) {
+      traces.push({ x: centres, y: theory.expected_histogram, type: "scatter", mode: "lines", name: "expected", line: { color: ORANGE, width: 3, shape: "hvh" } });
+    }
+    window.Plotly.react(
+      this.histogramNode,
+      traces,
+      layout("mask values", "factor applied", "count", { bargap: 0.05 }),
+      CONFIG,
+    );
+  }
+}
