@@ -26,7 +26,8 @@ COPY static ./static
 COPY templates ./templates
 COPY sample_images ./sample_images
 # Editable, so that app/ finds static/, templates/ and sample_images/ beside it in /app.
-RUN pip install --no-cache-dir -c constraints.txt -e .
+RUN pip install --no-cache-dir -c constraints.txt -e . \
+    && mkdir -p /app/var/uploads && chown 1000:1000 /app/var/uploads
 
 USER 1000
 EXPOSE 8000

@@ -25,7 +25,7 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m benchmarks
 
 chromium:

@@ -109,12 +109,13 @@ export class ImageView {
         target[k + 3] = 255;
       }
     } else {
-      const [low, high] = theory.histogram_range;
+      // Full colour at 1 +- 2 sigma: most of the noise is visible, not washed out.
+      const reach = 2 * Math.sqrt(theory.mask_variance || 0.0625);
       for (let p = 0, k = 0; p < factors.length; p += 1, k += 4) {
         const value = factors[p];
         const colour = value < 1
-          ? mix([255, 255, 255], BELOW, Math.min(1, (1 - value) / (1 - low)))
-          : mix([255, 255, 255], ABOVE, Math.min(1, (value - 1) / (high - 1)));
+          ? mix([255, 255, 255], BELOW, Math.min(1, (1 - value) / reach))
+          : mix([255, 255, 255], ABOVE, Math.min(1, (value - 1) / reach));
         target[k] = colour[0];
         target[k + 1] = colour[1];
         target[k + 2] = colour[2];

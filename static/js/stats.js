@@ -66,8 +66,12 @@ export class Charts {
   drawSeries(series, iteration, unitWord) {
     if (!this.available) return;
     const x = series.frames.map((frame) => frame.iteration);
-    const measured = series.frames.map((frame) => frame.dropped_fraction);
-    const expected = series.theory.expected_dropped_fraction;
+    // Gaussian masks drop nothing: follow their variance instead of the dropped fraction.
+    const real = series.theory.mask_kind === "real";
+    const measured = series.frames.map((frame) => (real ? frame.mask_variance : frame.dropped_fraction));
+    const expected = real ? series.theory.mask_variance : series.theory.expected_dropped_fraction;
+    const title = real ? "variance of the mask, per iteration" : `fraction of ${unitWord}s dropped, per iteration`;
+    const yTitle = real ? "variance" : "fraction";
     const traces = [
       { x, y: measured, type: "scatter", mode: "lines+markers", name: "measured", line: { color: BLUE }, marker: { size: 4 } },
       { x: [x[0], x[x.length - 1]], y: [expected, expected], type: "scatter", mode: "lines", name: "expected", line: { color: ORANGE, dash: "dash", width: 3 } },
@@ -79,8 +83,8 @@ export class Charts {
     window.Plotly.react(
       this.seriesNode,
       traces,
-      layout(`fraction of ${unitWord}s dropped, per iteration`, "iteration", "fraction", {
-        yaxis: { title: { text: "fraction" }, range: [0, Math.min(1.02, top)] },
+      layout(title, "iteration", yTitle, {
+        yaxis: { title: { text: yTitle }, range: [0, real ? top : Math.min(1.02, top)] },
         shapes: [this.#marker(iteration)],
       }),
       CONFIG,

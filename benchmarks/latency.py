@@ -1,0 +1,445 @@
+"""``python -m benchmarks.latency``: what a person dragging a slider waits for, end to end.
+
+Starts the real app (``uvicorn app.main:app`` in a child process, on a free loopback port),
+opens it in headless Chromium at 1600 x 1000 with ``play=0`` and, for each image method, drags
+its main slider through about 60 distinct values, one ``input`` event every 60-100 ms as a hand
+does. The page itself times each slider input to the frame painted with ``performance.now()``
+(``window.dropoutLab.latencies``, see static/js/main.js); this script only collects them.
+
+Then, without the browser: the bytes on the wire of one frame of the 512 x 512 astronaut, and the
+server's time per frame (``GET /api/frames`` with ``count=1`` on a keep-alive connection).
+
+Figures are printed next to their targets; nothing is asserted (timings are not tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1600, "height": 1000}
+SERVE = (
+    "import socket, sys, uvicorn\n"
+    "listening = socket.socket(fileno=int(sys.argv[1]))\n"
+    "config = uvicorn.Config('app.main:app', log_level='warning')\n"
+    "uvicorn.Server(config).run(sockets=[listening])\n"
+)
+
+IMAGE_METHODS = ("standard", "gaussian", "spatial", "cutout", "dropblock", "stochastic")
+# The slider a person drags for each method, and the stretch of it they drag through.
+DRAGS: dict[str, tuple[str, float, float]] = {
+    "standard": ("p", 0.05, 0.95),
+    "gaussian": ("p", 0.05, 0.9),
+    "spatial": ("p", 0.05, 0.95),
+    "cutout": ("size", 16, 320),
+    "dropblock": ("p", 0.05, 0.8),
+    "stochastic": ("mu", 0.02, 0.68),
+}
+WIRE_METHODS = IMAGE_METHODS
+SERVER_METHODS = IMAGE_METHODS
+
+TARGET_MEDIAN_MS = 50.0
+TARGET_P95_MS = 100.0
+TARGET_FRAME_BYTES = 40 * 1024
+TARGET_SERVER_MS = 10.0
+
+
+# ---------------------------------------------------------------- the server
+
+
+@contextlib.contextmanager
+def serve(upload_dir: Path) -> Iterator[str]:
+    """``uvicorn app.main:app`` on 127.0.0.1 and a free port, for the ``with`` block; its URL.
+
+    The port is bound here and the listening socket handed to the child, so no other server
+    can take it in between.
+    """
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.bind(("127.0.0.1", 0))
+    listening.listen(128)
+    url = f"http://127.0.0.1:{listening.getsockname()[1]}"
+    env = dict(os.environ, DROPOUT_LAB_UPLOADS=str(upload_dir))
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(listening.fileno())],
+        cwd=ROOT,
+        env=env,
+        pass_fds=[listening.fileno()],
+    )
+    listening.close()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"uvicorn exited with status {process.returncode}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not answer /healthz within 60 s")
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0-1), linear interpolation between order statistics."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summary(values: Sequence[float]) -> tuple[int, float, float, float]:
+    if not values:
+        return 0, float("nan"), float("nan"), float("nan")
+    return len(values), statistics.median(values), percentile(values, 0.95), max(values)
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+# ---------------------------------------------------------------- slider latency
+
+# Runs in the page: sets the slider to each value in turn, firing `input` as a drag does,
+# `gaps[k]` ms apart, then `change` (the mouse released). Resolves when the last value's
+# frame is painted.
+DRAG_JS = """
+async ({ name, values, gaps }) => {
+  const slider = document.querySelector(`#params [data-param="${name}"]`);
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  for (let k = 0; k < values.length; k += 1) {
+    slider.value = String(values[k]);
+    slider.dispatchEvent(new Event("input", { bubbles: true }));
+    await sleep(gaps[k]);
+  }
+  slider.dispatchEvent(new Event("change", { bubbles: true }));
+}
+"""
+
+
+def grid(low: float, high: float, step: float) -> list[float]:
+    """Every position of a slider's step grid from ``low`` to ``high``."""
+    count = round((high - low) / step)
+    return [round(low + k * step, 6) for k in range(count + 1)]
+
+
+def drag_values(method: str, count: int, step: float) -> list[float]:
+    """``count`` distinct slider positions across the method's drag range, on the step grid."""
+    _, low, high = DRAGS[method]
+    values: list[float] = []
+    for k in range(count):
+        raw = low + (high - low) * k / max(1, count - 1)
+        snapped = round(round(raw / step) * step, 6)
+        if not values or snapped != values[-1]:
+            values.append(snapped)
+    return values
+
+
+class Network:
+    """Counts the page's requests in flight, to start each drag on a quiet connection."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.in_flight = 0
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, _: Any) -> None:
+        self.in_flight += 1
+
+    def _ended(self, _: Any) -> None:
+        self.in_flight -= 1
+
+    def settle(self, quiet_ms: int = 400, timeout_s: float = 30) -> None:
+        deadline = time.monotonic() + timeout_s
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
+            if self.in_flight > 0:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_ms / 1000:
+                return
+
+
+def format_value(value: float) -> str:
+    """As static/js/state.js writes numbers into the frame key."""
+    return str(int(value)) if float(value).is_integer() else repr(round(value, 6))
+
+
+def measure_drag(
+    page: Any, network: Network, url: str, method: str, image: str, count: int, rng: random.Random
+) -> dict[str, Any]:
+    name = DRAGS[method][0]
+    page.goto(f"{url}/?method={method}&image={image}&play=0&i=0")
+    page.wait_for_function("() => window.dropoutLab?.ready === true")
+    slider = page.locator(f'#params [data-param="{name}"]')
+    low, high, step = (float(slider.get_attribute(a) or 0) for a in ("min", "max", "step"))
+    values = drag_values(method, count, step)
+    # A short warm-up drag on other positions (so the measured ones are not cached yet),
+    # then the measured drag; each starts once the page's own requests (the prefetch of the
+    # next iterations, the statistics over 100 iterations) are answered.
+    others = [value for value in grid(low, high, step) if value not in set(values)]
+    warm = others[:: max(1, len(others) // 6)][:6]
+    probe: dict[str, Any] = {}
+    for sweep in (warm, values):
+        network.settle()
+        page.evaluate(
+            """() => {
+                window.dropoutLab.latencies.length = 0;
+                window.dropoutLab.painted = 0;
+                performance.clearResourceTimings();
+            }"""
+        )
+        gaps = [rng.uniform(60, 100) for _ in sweep]
+        page.evaluate(DRAG_JS, {"name": name, "values": sweep, "gaps": gaps})
+        last = f"{name}={format_value(sweep[-1])}"
+        page.wait_for_function(
+            "(last) => (window.dropoutLab.lastFrame?.key ?? '').split('|')[3]"
+            ".split('&').includes(last)",
+            arg=last,
+            timeout=30_000,
+        )
+        page.wait_for_timeout(200)  # the last latency is recorded one frame after the paint
+        probe = page.evaluate("() => structuredClone(window.dropoutLab)")
+    # How long the frame requests of the drag took (network and server), from Resource Timing.
+    fetches = page.evaluate(
+        """() => performance.getEntriesByType("resource")
+            .filter((e) => e.name.includes("/api/frames?") && e.name.endsWith("&count=1"))
+            .map((e) => e.duration)"""
+    )
+    return {
+        "method": method,
+        "slider": name,
+        "inputs": len(values),
+        "painted": probe["painted"],
+        "latencies": list(probe["latencies"]),
+        "fetches": list(fetches),
+        "errors": list(probe["errors"]),
+    }
+
+
+def slider_latency(
+    url: str, methods: Sequence[str], image: str, count: int, seed: int
+) -> list[dict[str, Any]]:
+    from playwright.sync_api import sync_playwright
+
+    rng = random.Random(seed)
+    results = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+            page = context.new_page()
+            network = Network(page)
+            for method in methods:
+                results.append(measure_drag(page, network, url, method, image, count, rng))
+        finally:
+            browser.close()
+    return results
+
+
+def print_latency(results: list[dict[str, Any]], image: str) -> None:
+    print(
+        f"\nSlider input -> frame painted (ms) on image={image}, measured in the page; "
+        "one input every 60-100 ms"
+    )
+    print(
+        f"targets: median <= {TARGET_MEDIAN_MS:.0f} ms, p95 <= {TARGET_P95_MS:.0f} ms; "
+        "n = frames painted after an input (inputs arriving while a frame is on its way "
+        "are coalesced into the next one); fetch = median time of the frame requests "
+        "(network + server), the rest is decoding, painting and waiting for the display frame"
+    )
+    header = (
+        f"{'method':<12}{'slider':>7}{'inputs':>8}{'n':>5}"
+        f"{'median':>9}{'p95':>9}{'max':>9}{'fetch':>8}  verdict"
+    )
+    print(header)
+    print("-" * len(header))
+    everything: list[float] = []
+    for result in results:
+        latencies = result["latencies"]
+        everything += latencies
+        n, median, p95, most = summary(latencies)
+        ok = median <= TARGET_MEDIAN_MS and p95 <= TARGET_P95_MS
+        print(
+            f"{result['method']:<12}{result['slider']:>7}{result['inputs']:>8}{n:>5}"
+            f"{median:>9.1f}{p95:>9.1f}{most:>9.1f}{summary(result['fetches'])[1]:>8.1f}"
+            f"  {verdict(ok)}"
+        )
+        if result["errors"]:
+            print(f"    page errors: {result['errors']}")
+    n, median, p95, most = summary(everything)
+    ok = median <= TARGET_MEDIAN_MS and p95 <= TARGET_P95_MS
+    inputs = sum(result["inputs"] for result in results)
+    print("-" * len(header))
+    fetch = summary([ms for result in results for ms in result["fetches"]])[1]
+    print(
+        f"{'overall':<12}{'':>7}{inputs:>8}{n:>5}{median:>9.1f}{p95:>9.1f}{most:>9.1f}"
+        f"{fetch:>8.1f}  {verdict(ok)}"
+    )
+
+
+# ---------------------------------------------------------------- bytes and server time
+
+
+def method_params(url: str) -> dict[str, dict[str, Any]]:
+    """Each image method's parameters with their defaults, from ``/api/methods``."""
+    catalog = httpx.get(f"{url}/api/methods").json()
+    return {
+        method["id"]: {param["name"]: param["default"] for param in method["params"]}
+        for method in catalog["methods"]
+        if method["image_view"]
+    }
+
+
+def frame_query(method: str, params: dict[str, Any], **extra: Any) -> dict[str, str]:
+    query = {"method": method, "image": "astronaut", "seed": "0", "count": "1"}
+    for name, value in params.items():
+        query[name] = (
+            "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        )
+    query.update({key: str(value) for key, value in extra.items()})
+    return query
+
+
+def wire_bytes(url: str, defaults: dict[str, dict[str, Any]]) -> list[tuple[str, str, int]]:
+    rows = []
+    with httpx.Client(base_url=url) as client:
+        for method in WIRE_METHODS:
+            settings = [("default", defaults[method])]
+            if "p" in defaults[method]:
+                settings += [(f"p={p}", defaults[method] | {"p": p}) for p in (0.1, 0.5)]
+            for label, params in settings:
+                response = client.get("/api/frames", params=frame_query(method, params))
+                response.raise_for_status()
+                # The body as it travels (frames are not gzipped: see app/main.py).
+                rows.append((method, label, response.num_bytes_downloaded))
+    return rows
+
+
+def print_wire(rows: list[tuple[str, str, int]]) -> None:
+    print("\nBytes per frame on the wire, astronaut 512 x 512, count=1 (target <= 40 KB)")
+    header = f"{'method':<12}{'setting':<10}{'bytes':>9}{'KB':>8}  verdict"
+    print(header)
+    print("-" * len(header))
+    for method, label, size in rows:
+        print(
+            f"{method:<12}{label:<10}{size:>9}{size / 1024:>8.1f}  "
+            f"{verdict(size <= TARGET_FRAME_BYTES)}"
+        )
+
+
+def server_time(
+    url: str, defaults: dict[str, dict[str, Any]], repeats: int
+) -> list[tuple[str, float, float]]:
+    """Median and p95 wall time (ms) of ``GET /api/frames`` count=1, keep-alive, iterations vary."""
+    rows = []
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for method in SERVER_METHODS:
+            for start in range(5):  # warm-up
+                client.get("/api/frames", params=frame_query(method, defaults[method], start=start))
+            times = []
+            for start in range(repeats):
+                query = frame_query(method, defaults[method], start=start)
+                began = time.perf_counter()
+                response = client.get("/api/frames", params=query)
+                response.read()
+                times.append((time.perf_counter() - began) * 1e3)
+                response.raise_for_status()
+            rows.append((method, statistics.median(times), percentile(times, 0.95)))
+    return rows
+
+
+def print_server(rows: list[tuple[str, float, float]], repeats: int) -> None:
+    print(
+        f"\nServer time per frame: GET /api/frames count=1 on the astronaut, from Python "
+        f"(httpx, keep-alive, {repeats} repeats, default parameters; target median <= "
+        f"{TARGET_SERVER_MS:.0f} ms)"
+    )
+    header = f"{'method':<12}{'median':>9}{'p95':>9}  verdict"
+    print(header)
+    print("-" * len(header))
+    for method, median, p95 in rows:
+        print(f"{method:<12}{median:>9.2f}{p95:>9.2f}  {verdict(median <= TARGET_SERVER_MS)}")
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.latency", description=__doc__)
+    parser.add_argument(
+        "--methods",
+        default=",".join(IMAGE_METHODS),
+        help="comma-separated image methods to drag (default: all six)",
+    )
+    parser.add_argument("--image", default="cat", help="image of the slider drags (default: cat)")
+    parser.add_argument("--values", type=int, default=60, help="slider values per drag")
+    parser.add_argument("--repeats", type=int, default=50, help="requests per server timing")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the spacing of the inputs")
+    if argv is None:
+        # Run as `python -m benchmarks.latency ...`, the options are ours; called from another
+        # entry point (`python -m benchmarks latency`), they are not.
+        own = Path(sys.argv[0]).resolve() == Path(__file__).resolve()
+        argv = sys.argv[1:] if own else []
+    args = parser.parse_args(argv)
+    methods = [method for method in args.methods.split(",") if method]
+    unknown = set(methods) - set(IMAGE_METHODS)
+    if unknown:
+        parser.error(f"not image methods: {', '.join(sorted(unknown))}")
+
+    started = time.perf_counter()
+    with (
+        tempfile.TemporaryDirectory(prefix="dropout-lab-bench-") as uploads,
+        serve(Path(uploads)) as url,
+    ):
+        print(f"Dropout Lab at {url} (uvicorn, one worker); Chromium {CHROMIUM}, 1600 x 1000")
+        results = slider_latency(url, methods, args.image, args.values, args.seed)
+        print_latency(results, args.image)
+        defaults = method_params(url)
+        print_wire(wire_bytes(url, defaults))
+        print_server(server_time(url, defaults, args.repeats), args.repeats)
+    print(f"\n({time.perf_counter() - started:.0f} s; timings are reported, never asserted)")
+
+
+if __name__ == "__main__":
+    main()
