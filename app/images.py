@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 import threading
+import uuid
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -107,6 +108,12 @@ def _too_many_pixels(width: int, height: int, settings: Settings) -> ApiError:
 
 
 def _to_rgb(picture: Image.Image) -> Image.Image:
+    if picture.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit (or 32-bit integer) grey: Pillow's convert("RGB") clips at 255 instead of
+        # scaling, so map the full 16-bit range to 8 bits here.
+        levels = np.asarray(picture, dtype=np.float64)
+        grey = np.clip(np.rint(levels * (255.0 / 65535.0)), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
     if picture.mode in ("RGBA", "LA") or (picture.mode == "P" and "transparency" in picture.info):
         rgba = picture.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -145,9 +152,14 @@ class ImageStore:
         path = self._upload_path(image_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
-            temporary = path.with_suffix(".tmp")
-            temporary.write_bytes(png)
-            temporary.replace(path)
+            # A private temporary name per request: two requests uploading the same file at once
+            # each write their own copy, and the atomic rename lets the last one win.
+            temporary = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.tmp")
+            try:
+                temporary.write_bytes(png)
+                temporary.replace(path)
+            finally:
+                temporary.unlink(missing_ok=True)
         stored = _stored(image_id, "your image", "uploaded", png, tensor)
         self._remember(stored)
         return stored

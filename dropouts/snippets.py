@@ -141,9 +141,15 @@ def _droppath(v: Mapping[str, ParamValue], seed: int) -> list[Snippet]:
 
 
 def _ours_only(code: str) -> Builder:
+    """A ``dropouts``-only snippet: ``{seed}`` is a seeded generator, ``{seed_value}`` the int."""
+
     def build(v: Mapping[str, ParamValue], seed: int) -> list[Snippet]:
         values = {name: _fmt(value) for name, value in v.items()}
-        return [Snippet("dropouts", "dropouts", code.format(seed=_seeded(seed), **values))]
+        return [
+            Snippet(
+                "dropouts", "dropouts", code.format(seed=_seeded(seed), seed_value=seed, **values)
+            )
+        ]
 
     return build
 
@@ -194,7 +200,8 @@ BUILDERS: dict[str, Builder] = {
         "zoneout_c={zoneout_c}, zoneout_h={zoneout_h}, generator={seed})"
     ),
     "mc_dropout": _ours_only(
-        "prediction = dropouts.mc.mc_predict(model, x, T={T}, seed=0)  # model with p={p} dropout\n"
+        "# model: any network with dropout layers of p={p}\n"
+        "prediction = dropouts.mc.mc_predict(model, x, T={T}, seed={seed_value})\n"
         "prediction.mean, prediction.std"
     ),
     "compression": _ours_only(

@@ -99,6 +99,10 @@ async function refresh() {
       const snapshot = { ...state, params: { ...state.params } };
       const key = frameKey(snapshot);
       await loadImage(snapshot.image);
+      if (state.image !== snapshot.image) {
+        again = true; // the image was replaced (an unknown upload falls back to the cat)
+        continue;
+      }
       let hit = cached(key, snapshot.iteration);
       if (!hit) {
         const { header, frames } = await fetchFrames(snapshot, snapshot.iteration, 1);
@@ -124,7 +128,10 @@ async function loadImage(id) {
     await view.setImage(imageUrl(id));
   } catch {
     if (id === "cat") throw new Error("the sample image could not be loaded");
-    showError(new Error(`image ${id} is not on this server (uploads stay where they were made); showing the cat`));
+    showError(
+      new Error(`image ${id} is not on this server (uploads stay where they were made); showing the cat`),
+      { sticky: true },
+    );
     state.image = "cat";
     syncImageSelect();
     writeUrl("replace");
@@ -200,13 +207,20 @@ function scheduleSeries() {
 let urlTimer = null;
 
 function writeUrl(mode) {
-  clearTimeout(urlTimer);
   if (mode === "push") {
+    clearTimeout(urlTimer);
+    urlTimer = null;
     window.history.pushState(null, "", toQuery(state));
     return;
   }
   // Browsers throttle history updates: during drags and playback write at most 4 per second.
-  urlTimer = setTimeout(() => window.history.replaceState(null, "", toQuery(state)), 250);
+  // A throttle, not a debounce: a write already due is kept, and writes the state of its time,
+  // so the address follows playback at any speed.
+  if (urlTimer !== null) return;
+  urlTimer = setTimeout(() => {
+    urlTimer = null;
+    window.history.replaceState(null, "", toQuery(state));
+  }, 250);
 }
 
 window.addEventListener("popstate", () => {
@@ -264,6 +278,7 @@ function renderMethod() {
 
 function pickMethod(id) {
   if (id === state.method) return;
+  clearError({ force: true });
   state.method = id;
   state.params = defaultParams(currentMethod());
   seriesKey = null;
@@ -290,6 +305,7 @@ function renderImageSelect() {
   select.replaceChildren(...boot.images.map((image) => new Option(`${image.title} (${image.width} × ${image.height})`, image.id)));
   syncImageSelect();
   select.addEventListener("change", () => {
+    clearError({ force: true });
     state.image = select.value;
     writeUrl("push");
     refresh();
@@ -306,6 +322,7 @@ async function useFile(file) {
     if (![...select.options].some((option) => option.value === image.id)) {
       select.append(new Option(`your image: ${file.name} (${image.width} × ${image.height})`, image.id));
     }
+    clearError({ force: true });
     state.image = image.id;
     select.value = image.id;
     writeUrl("push");
@@ -471,15 +488,19 @@ function wireSharing() {
   if (contrast.checked) document.documentElement.dataset.theme = "contrast";
 }
 
-function showError(error) {
+// A sticky error explains a change the page made for the user (an unknown upload replaced by
+// the cat): the next painted frame keeps it; the user's next choice of image or method clears it.
+function showError(error, { sticky = false } = {}) {
   const node = $("#error");
   node.textContent = error.message;
   node.hidden = false;
+  node.dataset.sticky = String(sticky);
   probe.errors.push(error.message);
 }
 
-function clearError() {
-  $("#error").hidden = true;
+function clearError({ force = false } = {}) {
+  const node = $("#error");
+  if (force || node.dataset.sticky !== "true") node.hidden = true;
 }
 
 // ---------------------------------------------------------------- start
