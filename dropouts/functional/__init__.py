@@ -3,7 +3,9 @@
 ``p`` is always the DROP probability. Every function takes keyword arguments
 ``training=True``, ``generator=None`` (the same generator state gives the same mask) and
 ``return_mask=False`` (``True`` returns ``(output, mask)``, the mask being the factor
-actually applied, broadcastable to the input).
+actually applied, broadcastable to the input). Two stated exceptions: max-pooling dropout
+returns the mask on the input of the pooling, and alpha dropout, an affine map rather than a
+product, returns its keep indicator (1 kept, 0 set to the saturation value).
 """
 
 from .elementwise import (

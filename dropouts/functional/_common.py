@@ -31,20 +31,28 @@ def check_positive_int(value: int, name: str) -> int:
 
 
 def random_dtype(x: Tensor) -> torch.dtype:
-    """The dtype random numbers are drawn in: that of ``x`` when it is floating, else float32."""
+    """The dtype of masks and noise for ``x``: that of ``x`` when it is floating, else float32."""
     return x.dtype if x.is_floating_point() else torch.float32
+
+
+def draw_dtype(x: Tensor) -> torch.dtype:
+    """The dtype uniform numbers are drawn in before a comparison: float64 for float64 inputs,
+    else float32. Never half precision: bfloat16 rounds ``keep = 0.999`` to 1 and its uniforms
+    to 8 bits, which biases the drop rate far outside binomial bounds."""
+    return torch.float64 if x.dtype == torch.float64 else torch.float32
 
 
 def uniform(
     shape: tuple[int, ...] | list[int] | torch.Size, like: Tensor, generator: torch.Generator | None
 ) -> Tensor:
-    """U[0, 1) numbers of ``shape`` on the device of ``like``."""
-    return torch.rand(shape, generator=generator, device=like.device, dtype=random_dtype(like))
+    """U[0, 1) numbers of ``shape`` on the device of ``like``, in :func:`draw_dtype`."""
+    return torch.rand(shape, generator=generator, device=like.device, dtype=draw_dtype(like))
 
 
 # Below this many elements a mask is drawn with ``bernoulli_`` (fewer dispatcher calls);
 # above it with ``rand < keep``, which is 3-4x faster per element than ``bernoulli_`` on the
-# CPU. Both give exactly Bernoulli(keep) draws; the threshold only picks the faster kernel.
+# CPU. Both give exactly Bernoulli(keep) draws (in float32 or float64, see ``draw_dtype``);
+# the threshold only picks the faster kernel.
 SMALL_MASK = 4096
 
 
@@ -54,14 +62,15 @@ def keep_mask(
     like: Tensor,
     generator: torch.Generator | None,
 ) -> Tensor:
-    """A float 0/1 tensor whose elements are 1 independently with probability ``keep``."""
-    if like.is_floating_point():
-        empty = like.new_empty(shape)
-    else:
-        empty = torch.empty(shape, device=like.device)
+    """A 0/1 tensor (in :func:`random_dtype` of ``like``) whose elements are 1 independently
+    with probability ``keep``."""
+    mask_dtype, dtype = random_dtype(like), draw_dtype(like)
+    empty = torch.empty(shape, device=like.device, dtype=dtype)
     if math.prod(shape) <= SMALL_MASK:
-        return empty.bernoulli_(keep, generator=generator)
-    return empty.uniform_(generator=generator).lt_(keep)
+        mask = empty.bernoulli_(keep, generator=generator)
+    else:
+        mask = empty.uniform_(generator=generator).lt_(keep)
+    return mask if dtype == mask_dtype else mask.to(mask_dtype)
 
 
 def identity_mask(x: Tensor, value: float = 1.0) -> Tensor:

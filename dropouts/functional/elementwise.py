@@ -110,7 +110,9 @@ def gaussian_dropout(
     """
     if sigma is None:
         sigma = gaussian_std(p)
-    elif not (sigma >= 0.0 and math.isfinite(sigma)):
+    else:
+        check_probability(p)  # ignored when sigma is given, but never nonsense
+    if not (sigma >= 0.0 and math.isfinite(sigma)):
         raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
     if not training or sigma == 0.0:
         return with_mask(x, identity_mask(x), return_mask)

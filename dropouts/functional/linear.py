@@ -94,7 +94,10 @@ def dropconnect_linear(
 
     ``x`` is ``(d_in,)`` or ``(B, d_in)``; ``weight`` is ``(d_out, d_in)`` as in
     ``torch.nn.Linear``. The returned mask is ``(B, d_out, d_in + 1)``: the factor applied to
-    ``[W | b]`` (the last column is the bias mask; ``(B, d_out, d_in)`` without a bias).
+    ``[W | b]`` (the last column is the bias mask; ``(B, d_out, d_in)`` without a bias). In eval
+    it is the expected factor ``E[M]`` (1 inverted, ``1 - p`` in the paper's form), which the mean
+    rule applies; the Gaussian rule through a nonlinearity applies no single factor. Eval is
+    ``E_train`` also at ``p = 1``: all zeros, as every training output is.
     """
     p = check_probability(p)
     batch = _as_batch(x, weight.shape[1])
@@ -105,7 +108,11 @@ def dropconnect_linear(
         out = _dropconnect_inference(
             batch, weight, bias, p, scale, activation, inference, samples, generator
         )
-        mask = batch.new_full((1, *_augmented_weight(weight, bias).shape), 1.0)
+        # The factor the mean rule applies to [W | b]: E[M] = s * r, i.e. 1 when inverted, 1 - p
+        # in the paper's form (and 0 at p = 1, the training output's expectation).
+        keep = 1.0 - p
+        expected = (1.0 if keep > 0.0 else 0.0) if scale else keep
+        mask = batch.new_full((1, *_augmented_weight(weight, bias).shape), expected)
         return with_mask(out if x.dim() == 2 else out.squeeze(0), mask, return_mask)
     weights = _augmented_weight(weight, bias)
     mask_shape = (batch.shape[0], *weights.shape)
@@ -197,7 +204,7 @@ def standout_linear(
     with torch.no_grad():
         keep_probability = standout_keep_probability(batch, pre, alpha=alpha, beta=beta, form=form)
     mask = (
-        uniform(keep_probability.shape, pre, generator).lt_(keep_probability)
+        uniform(keep_probability.shape, pre, generator).lt_(keep_probability).to(pre.dtype)
         if training
         else keep_probability
     )

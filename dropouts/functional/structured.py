@@ -69,6 +69,8 @@ def drop_path(
     ``mode="row"`` draws one gate per sample (timm, torchvision ``"row"``); ``mode="batch"``
     one gate for the whole mini-batch (Huang's original, torchvision ``"batch"``). ``p`` is the
     probability of dropping the branch (1 - survival). Not Wan et al.'s DropConnect.
+    The first axis is always the batch, as in timm: an unbatched branch output must be given
+    as a batch of one (``f(x)[None]``), or each of its elements is gated on its own.
     """
     if mode not in ("row", "batch"):
         raise ValueError(f"mode must be 'row' or 'batch', got {mode!r}")
@@ -168,6 +170,6 @@ def dropblock(
     # A seed at (i, j) of the valid grid covers rows i..i+block-1, columns j..j+block-1.
     dropped = dilate(seeds, block, before=block - 1, after=block - 1)
     mask = (~dropped).to(random_dtype(x))
-    kept = float(mask.sum())
+    kept = float(mask.sum(dtype=torch.float64))  # half precision overflows at 65504
     mask.mul_(mask.numel() / max(kept, eps))
     return with_mask(x.mul(mask), mask, return_mask)

@@ -48,7 +48,7 @@ class GaussianDropout(DropoutModule):
         self, p: float = 0.5, *, sigma: float | None = None, generator: Generator = None
     ) -> None:
         super().__init__(generator=generator)
-        self.p, self.sigma = check_probability(p, allow_one=False), sigma
+        self.p, self.sigma = check_probability(p, allow_one=sigma is not None), sigma
 
     def forward(self, x: Tensor) -> Tensor:
         result = F.gaussian_dropout(
