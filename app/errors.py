@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,14 +37,48 @@ async def _param_error(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse(error_body(error.field, error.message, error.allowed), 422)
 
 
-async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0] if error.errors() else {}
     location = [str(part) for part in first.get("loc", ()) if part not in ("query", "body", "path")]
     field = ".".join(location) or "request"
-    return JSONResponse(
-        error_body(field, str(first.get("msg", "invalid request")), _allowed(first)), 422
-    )
+    allowed = _allowed(first)
+    if allowed == "see /docs":
+        allowed = _allowed_by_spec(request, field) or allowed
+    return JSONResponse(error_body(field, str(first.get("msg", "invalid request")), allowed), 422)
+
+
+def _allowed_by_spec(request: Request, name: str) -> str:
+    """What the OpenAPI schema of this route says parameter ``name`` accepts, in words."""
+    paths = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        pattern = "^" + re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)) + "$"
+        if not re.match(pattern, request.url.path):
+            continue
+        operation = operations.get(request.method.lower(), {})
+        for parameter in operation.get("parameters", []):
+            if parameter.get("name") == name:
+                return _describe_schema(parameter.get("schema", {}))
+    return ""
+
+
+def _describe_schema(schema: dict[str, object]) -> str:
+    kind = schema.get("type")
+    if "enum" in schema and isinstance(schema["enum"], list):
+        return "one of " + ", ".join(str(choice) for choice in schema["enum"])
+    if kind == "boolean":
+        return "true or false"
+    if kind in ("integer", "number"):
+        noun = "a whole number" if kind == "integer" else "a number"
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is not None and high is not None:
+            return f"{noun} from {low} to {high}"
+        if low is not None:
+            return f"{noun} >= {low}"
+        if high is not None:
+            return f"{noun} <= {high}"
+        return noun
+    return ""
 
 
 def _allowed(error: dict[str, object]) -> str:

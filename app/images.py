@@ -25,7 +25,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .config import Settings
 from .errors import ApiError
 
-ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+# MPO is the multi-picture JPEG of many phones and cameras: its first picture is used.
+ACCEPTED_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP")
 UPLOAD_ID = re.compile(r"^u[0-9a-f]{24}$")
 
 
@@ -81,11 +82,13 @@ def normalise(data: bytes, settings: Settings) -> tuple[bytes, torch.Tensor]:
             413, "file", "the image has too many pixels", _pixel_limit(settings)
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
+        reason = (
+            "not an image file"
+            if isinstance(error, UnidentifiedImageError)
+            else "the image file is damaged or cut short"
+        )
         raise ApiError(
-            422,
-            "file",
-            f"not a readable image ({error.__class__.__name__})",
-            "PNG, JPEG, WebP, GIF or BMP",
+            422, "file", f"not a readable image: {reason}", "PNG, JPEG, WebP, GIF or BMP"
         ) from None
     picture = _to_rgb(picture)
     picture.thumbnail((settings.max_image_side, settings.max_image_side), Image.Resampling.LANCZOS)

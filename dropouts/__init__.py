@@ -10,6 +10,7 @@ dropout), ``dropouts.sparse`` (variational dropout for compression) and ``dropou
 (what the web app shows).
 """
 
+from . import mc, registry, rnn, sparse
 from .functional import (
     alpha_dropout,
     cutout,
@@ -66,7 +67,11 @@ __all__ = [
     "gaussian_dropout",
     "max_drop",
     "maxpool_dropout",
+    "mc",
     "probabilistic_weighted_pooling",
+    "registry",
+    "rnn",
+    "sparse",
     "spatial_dropout",
     "standout_linear",
     "stochastic_dropout",

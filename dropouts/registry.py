@@ -630,7 +630,9 @@ METHODS: tuple[Method, ...] = (
         params=(
             _p(
                 0.2,
-                "Target fraction of units dropped (1 - keep_prob). The paper reached "
+                "Sets the seed rate γ so that about p of the units are dropped (1 - "
+                "keep_prob). Overlapping blocks make the real fraction a little lower, much "
+                "lower for large p and big blocks (shown as 'expected'). The paper reached "
                 "keep_prob 0.9 with a linear schedule.",
             ),
             Param(

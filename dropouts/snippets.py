@@ -108,9 +108,9 @@ def _cutout(v: Mapping[str, ParamValue], seed: int) -> list[Snippet]:
                 "albumentations 2.x names; it places holes by its own rule, while the paper "
                 "lets a hole's centre be anywhere, so it may be cut by the border."),
         Snippet("torchvision", "torchvision",
-                "# one hole, fully inside, its area given as a fraction of the image:\n"
-                f"T.RandomErasing(p=1.0, scale=(a, a), ratio=(1.0, 1.0), value=0)"
-                f"  # a = {size}**2 / (H * W)"),
+                "# one hole, fully inside, its area given as a fraction of the image x (C, H, W):\n"
+                f"a = {size}**2 / (x.shape[-2] * x.shape[-1])\n"
+                "y = T.RandomErasing(p=1.0, scale=(a, a), ratio=(1.0, 1.0), value=0)(x)"),
         Snippet("dropouts", "dropouts", "from dropouts import functional as F\n"
                 f"y = F.cutout(x, {size}, n_holes={holes}, generator={_seeded(seed)})"),
     ]  # fmt: skip
@@ -210,6 +210,37 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
+# What each snippet needs imported, in the names the snippets use.
+IMPORTS: dict[str, tuple[str, str]] = {
+    # framework: (a name the code uses, the import that provides it)
+    "torch": ("torch.", "import torch"),
+    "keras": ("keras.", "import keras"),
+    "timm": ("timm.", "import timm"),
+    "torchvision": ("torchvision.", "import torchvision"),
+    "albumentations": ("A.", "import albumentations as A"),
+}
+EXTRA_IMPORTS: tuple[tuple[str, str], ...] = (
+    ("T.", "from torchvision import transforms as T"),
+    ("dropouts.", "import dropouts"),
+    ("torch.", "import torch"),
+)
+
+
+def with_imports(snippet: Snippet) -> Snippet:
+    """``snippet`` with the imports its code needs on top, so it runs as pasted."""
+    needed = [
+        line
+        for name, line in (IMPORTS.get(snippet.framework, ("", "")), *EXTRA_IMPORTS)
+        if name and line and (name in snippet.code) and line not in snippet.code
+    ]
+    unique = list(dict.fromkeys(needed))
+    if not unique:
+        return snippet
+    return Snippet(
+        snippet.framework, snippet.label, "\n".join([*unique, snippet.code]), snippet.note
+    )
+
+
 def snippets(method_id: str, params: Mapping[str, ParamValue], seed: int) -> list[Snippet]:
-    """The snippets of ``method_id`` with validated ``params`` filled in."""
-    return BUILDERS[method_id](params, seed)
+    """The snippets of ``method_id`` with validated ``params`` filled in, imports included."""
+    return [with_imports(snippet) for snippet in BUILDERS[method_id](params, seed)]

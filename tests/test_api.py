@@ -226,6 +226,27 @@ def test_upload_accepts_the_five_formats(client: TestClient, image_format: str) 
         assert picture.size == (512, 256)
 
 
+def test_a_camera_mpo_jpeg_is_accepted_and_its_first_picture_used(client: TestClient) -> None:
+    """Many phones and cameras write MPO (multi-picture JPEG); Pillow reads it as "MPO"."""
+    first, second = gradient(300, 200), Image.new("RGB", (300, 200), (0, 0, 255))
+    buffer = io.BytesIO()
+    first.save(buffer, format="MPO", save_all=True, append_images=[second])
+    with Image.open(io.BytesIO(buffer.getvalue())) as opened:
+        assert opened.format == "MPO"
+    response = upload(client, buffer.getvalue(), "camera.jpg")
+    assert response.status_code == 201, response.text
+    with Image.open(io.BytesIO(client.get(response.json()["url"]).content)) as stored:
+        red, _, blue = stored.getpixel((290, 100))
+    assert red > 200 and blue < 200  # the gradient, not the blue second picture
+
+
+def test_an_unreadable_upload_says_why_in_words(client: TestClient) -> None:
+    not_image = assert_error(upload(client, b"hello" * 100), 422, "file")
+    assert not_image["message"] == "not a readable image: not an image file"
+    cut = assert_error(upload(client, png_bytes()[:200]), 422, "file")
+    assert "Error" not in cut["message"]
+
+
 def test_same_bytes_give_the_same_id_and_other_bytes_another(client: TestClient) -> None:
     data = encoded(gradient(64, 48), "PNG")
     first, second = upload(client, data), upload(client, data)
@@ -572,6 +593,31 @@ def test_frames_error_messages_say_what_is_allowed(client: TestClient) -> None:
     assert "64" in error["allowed"]
     error = assert_error(client.get("/api/frames?method=dropconnect"), 422, "method")
     assert all(method_id in error["allowed"] for method_id in IMAGE_METHODS)
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "allowed"),
+    [
+        ("seed=1.5", "seed", "a whole number from 0 to 2147483647"),
+        ("seed=x", "seed", "a whole number from 0 to 2147483647"),
+        ("start=x", "start", "a whole number >= 0"),
+        ("masks=maybe", "masks", "true or false"),
+        ("format=xml", "format", "'binary' or 'json'"),
+    ],
+)
+def test_type_errors_name_the_range_from_the_schema(
+    client: TestClient, query: str, field: str, allowed: str
+) -> None:
+    """Not "see /docs": the allowed values come from the route's own OpenAPI schema."""
+    error = assert_error(client.get(f"/api/frames?method=standard&{query}"), 422, field)
+    assert error["allowed"] == allowed
+
+
+def test_unknown_method_lists_the_methods_the_endpoint_takes(client: TestClient) -> None:
+    image_only = assert_error(client.get("/api/frames?method=nope"), 422, "method")
+    assert image_only["allowed"] == ", ".join(IMAGE_METHODS)
+    every = assert_error(client.get("/api/code?method=nope"), 422, "method")
+    assert every["allowed"] == ", ".join(method.id for method in METHODS)
 
 
 # ---------------------------------------------------------------- /api/code

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import math
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -60,11 +62,18 @@ def namespace() -> dict[str, object]:
     }
 
 
+def test_import_dropouts_gives_every_submodule_the_snippets_use() -> None:
+    """``import dropouts`` alone (a fresh interpreter) reaches mc, rnn and sparse."""
+    code = "import dropouts; dropouts.mc.mc_predict; dropouts.rnn.DropoutLSTM; dropouts.sparse"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 @pytest.mark.parametrize("method_id", METHOD_IDS)
 def test_the_dropouts_snippet_runs(method_id: str) -> None:
     """The library's own snippet names real functions and keyword arguments."""
     ours = by_framework(snippets(method_id, get_method(method_id).defaults(), 5))["dropouts"]
-    scope = namespace()
+    # The snippet brings its own imports: only the user's objects are given.
+    scope = {k: v for k, v in namespace().items() if k not in ("torch", "dropouts")}
     if method_id == "mc_dropout":
         scope["x"] = torch.rand(5, 3)
     exec(ours.code, scope)
@@ -134,8 +143,8 @@ def test_dropblock_snippets_contain_the_current_numbers(p: float, block: int) ->
 
 def test_standard_snippets_follow_the_scaling() -> None:
     inverted = by_framework(snippets("standard", with_params("standard", p=0.3), 0))
-    assert inverted["torch"].code == "torch.nn.Dropout(p=0.3)"
-    assert inverted["keras"].code == "keras.layers.Dropout(rate=0.3)"
+    assert inverted["torch"].code == "import torch\ntorch.nn.Dropout(p=0.3)"
+    assert inverted["keras"].code == "import keras\nkeras.layers.Dropout(rate=0.3)"
     assert "scale=True" in inverted["dropouts"].code
     original = by_framework(
         snippets("standard", with_params("standard", p=0.3, scaling="original"), 0)

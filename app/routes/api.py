@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from dropouts import snippets as code_snippets
-from dropouts.registry import SEED, Method, ParamValue, get_method, validate_params
+from dropouts.registry import METHODS, SEED, Method, ParamValue, get_method, validate_params
 from dropouts.views.image import IMAGE_METHODS, image_frame, image_theory
 
 from .. import wire
@@ -56,9 +56,8 @@ def lookup_method(method_id: str, *, need_image_view: bool = False) -> Method:
     try:
         method = get_method(method_id)
     except KeyError:
-        raise ApiError(
-            422, "method", f"unknown method {method_id!r}", ", ".join(IMAGE_METHODS)
-        ) from None
+        known = IMAGE_METHODS if need_image_view else tuple(m.id for m in METHODS)
+        raise ApiError(422, "method", f"unknown method {method_id!r}", ", ".join(known)) from None
     if need_image_view and method.id not in IMAGE_METHODS:
         views = ", ".join(method.views)
         raise ApiError(

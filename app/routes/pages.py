@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import fastapi_offline
 import plotly
-import swagger_ui_bundle
 from fastapi import APIRouter, Depends, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
@@ -20,7 +20,8 @@ from .api import image_out, store_of
 router = APIRouter(include_in_schema=False)
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+# Swagger UI 5 (reads OpenAPI 3.1, which FastAPI emits) as shipped inside fastapi-offline.
+SWAGGER_DIR = Path(fastapi_offline.__file__).parent / "static"
 
 
 def templates_of(request: Request) -> Jinja2Templates:
@@ -57,7 +58,7 @@ def plotly_js() -> FileResponse:
 
 @router.get("/vendor/swagger/{name}")
 def swagger_asset(name: str) -> FileResponse:
-    allowed = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"}
+    allowed = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}
     path = SWAGGER_DIR / name
     if name not in allowed or not path.is_file():
         from ..errors import ApiError
@@ -68,13 +69,13 @@ def swagger_asset(name: str) -> FileResponse:
 
 @router.get("/docs", response_class=HTMLResponse)
 def docs() -> HTMLResponse:
-    """Swagger UI served from the installed swagger-ui-bundle package (works offline)."""
+    """Swagger UI served from the installed fastapi-offline package (works offline)."""
     return get_swagger_ui_html(
         openapi_url="/openapi.json",
         title="Dropout Lab API",
         swagger_js_url="/vendor/swagger/swagger-ui-bundle.js",
         swagger_css_url="/vendor/swagger/swagger-ui.css",
-        swagger_favicon_url="/vendor/swagger/favicon-32x32.png",
+        swagger_favicon_url="/vendor/swagger/favicon.png",
     )
 
 

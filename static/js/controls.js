@@ -19,7 +19,7 @@ function formatNumber(value, step) {
   return Number(value).toFixed(decimals);
 }
 
-function numberControl(param, value, onInput) {
+function numberControl(param, value, onInput, derivedValue) {
   const id = `param-${param.name}-${(uid += 1)}`;
   const helpId = `${id}-help`;
   const output = element("output", { for: id, class: "value", text: formatNumber(value, param.step) });
@@ -42,6 +42,11 @@ function numberControl(param, value, onInput) {
     children.push(element("label", { for: `${id}-auto`, class: "auto" }, [auto, " auto"]));
     auto.addEventListener("change", () => {
       slider.disabled = auto.checked;
+      // Leaving "auto": start from the value auto had, not from the slider's minimum.
+      const derived = auto.checked ? null : derivedValue?.(param.name);
+      if (derived !== null && derived !== undefined && Number.isFinite(derived)) {
+        slider.value = String(Math.min(param.max, Math.max(param.min, derived)));
+      }
       const next = auto.checked ? null : Number(slider.value);
       output.textContent = formatNumber(next, param.step);
       onInput(param.name, next, "change");
@@ -108,12 +113,13 @@ function seedControl(seedParam, value, onInput) {
 }
 
 // Rebuild the form for `method`; onInput(name, value, phase) with phase "input" or "change".
-export function renderControls(form, method, seedParam, state, onInput) {
+// derivedValue(name) gives the value a nullable ("auto") parameter currently resolves to.
+export function renderControls(form, method, seedParam, state, onInput, derivedValue) {
   const controls = method.params.map((param) => {
     const value = state.params[param.name];
     if (param.kind === "choice") return choiceControl(param, value, onInput);
     if (param.kind === "bool") return boolControl(param, value, onInput);
-    return numberControl(param, value, onInput);
+    return numberControl(param, value, onInput, derivedValue);
   });
   controls.push(seedControl(seedParam, state.seed, onInput));
   form.replaceChildren(...controls);

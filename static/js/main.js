@@ -4,8 +4,8 @@
 import { fetchCode, fetchFrames, fetchSeries, uploadImage } from "./api.js";
 import { renderControls } from "./controls.js";
 import { ImageView } from "./image_view.js";
-import { markPicked, renderPicker, viewBadge } from "./picker.js";
-import { defaultParams, frameKey, ITERATIONS, methodById, readState, toQuery } from "./state.js";
+import { markPicked, renderMethodSelect, renderPicker, shortCitation, viewBadge } from "./picker.js";
+import { defaultParams, frameKey, ITERATIONS, linkCorrections, methodById, readState, toQuery } from "./state.js";
 import { Charts, renderNumbers } from "./stats.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
@@ -62,6 +62,7 @@ function prefetch(snapshot, from) {
 }
 
 function prefetchAhead() {
+  if (!currentMethod().image_view) return;
   const key = frameKey(state);
   for (let ahead = 1; ahead <= CHUNK / 2; ahead += 1) {
     const iteration = (state.iteration + ahead) % ITERATIONS;
@@ -143,8 +144,11 @@ function unitWord(theory) {
   return theory.unit === "channel" ? "channel" : "pixel";
 }
 
+let lastPainted = null; // { frame, theory }: redrawn when the theme changes
+
 function paint(frame, header) {
   const { theory } = header;
+  lastPainted = { frame, theory };
   view.render(frame, theory);
   probe.painted += 1;
   probe.lastFrame = { key: frameKey(state), iteration: frame.iteration, dropped: frame.dropped_fraction };
@@ -152,6 +156,7 @@ function paint(frame, header) {
   $("#iteration-value").textContent = frame.iteration;
   $("#scrub").value = frame.iteration;
   captionFor(frame, theory);
+  $("#input-detail").textContent = $("#image-select").selectedOptions[0]?.textContent ?? "";
   if (pendingInputAt !== null) {
     const started = pendingInputAt;
     pendingInputAt = null;
@@ -170,13 +175,23 @@ function paint(frame, header) {
 
 function captionFor(frame, theory) {
   const value = frame.mask.value;
-  const kept = value !== undefined && value !== 1 ? `, kept × ${value.toFixed(2)}` : "";
-  $("#train-caption").textContent = `output (training${kept})`;
-  $("#test-caption").textContent = theory.test_factor === 1
-    ? "output (test time: unchanged)"
-    : `output (test time: × ${theory.test_factor.toFixed(2)})`;
-  const legend = theory.mask_kind === "binary" ? "white kept, black dropped" : "blue < 1 < orange";
-  $("#mask-caption").firstChild.textContent = `mask (${legend}), iteration `;
+  const factor = frame.mask.channels ? Math.max(...frame.mask.channels) : value;
+  let train = "input × mask";
+  if (theory.mask_kind === "real") train = "input × noise (clipped at white)";
+  else if (factor === 0) train = "everything dropped";
+  else if (factor !== undefined && factor > 1) train = `kept × ${factor.toFixed(2)} (clipped at white)`;
+  let legend = "white kept, black dropped";
+  if (theory.mask_kind === "real") legend = "blue < 1 < orange";
+  else if (theory.unit === "channel") legend = "a factor per colour channel";
+  const details = {
+    "#train-detail": train,
+    "#test-detail": theory.test_factor === 1 ? "unchanged, no mask" : `× ${theory.test_factor.toFixed(2)} (1 − p), no mask`,
+    "#mask-detail": legend,
+  };
+  for (const [selector, text] of Object.entries(details)) {
+    $(selector).textContent = text;
+    $(selector).closest("figcaption").title = $(selector).closest("figcaption").textContent;
+  }
 }
 
 // ---------------------------------------------------------------- statistics over iterations
@@ -207,10 +222,11 @@ function scheduleSeries() {
 let urlTimer = null;
 
 function writeUrl(mode) {
-  if (mode === "push") {
+  if (mode === "push" || mode === "replace-now") {
     clearTimeout(urlTimer);
     urlTimer = null;
-    window.history.pushState(null, "", toQuery(state));
+    if (mode === "push") window.history.pushState(null, "", toQuery(state));
+    else window.history.replaceState(null, "", toQuery(state));
     return;
   }
   // Browsers throttle history updates: during drags and playback write at most 4 per second.
@@ -225,6 +241,7 @@ function writeUrl(mode) {
 
 window.addEventListener("popstate", () => {
   state = readState(catalog, window.location.search);
+  showLinkCorrections(window.location.search);
   renderMethod();
   syncImageSelect();
   setPlaying(state.playing, false);
@@ -234,13 +251,34 @@ window.addEventListener("popstate", () => {
 
 // ---------------------------------------------------------------- method, controls
 
+let dragging = false; // a slider drag is under way: its first input pushed a history entry
+
 function onParam(name, value, phase) {
+  if (phase === "change") clearError({ force: true });
   if (name === "seed") state.seed = value;
   else state.params[name] = value;
   if (phase === "input") pendingInputAt = performance.now();
-  writeUrl(phase === "change" ? "push" : "replace");
+  // Back returns to the value before a drag: the drag's first input pushes one entry, the
+  // following inputs and the final change update it.
+  if (phase === "input" && !dragging) {
+    dragging = true;
+    writeUrl("push");
+  } else if (phase === "change" && dragging) {
+    dragging = false;
+    writeUrl("replace-now");
+  } else {
+    writeUrl(phase === "change" ? "push" : "replace");
+  }
   refresh();
   scheduleSeries();
+}
+
+// What an "auto" parameter resolves to, as the server reported it: the only nullable parameter,
+// Gaussian dropout's sigma, is the standard deviation of the noise, sqrt of the mask variance.
+function derivedValue(name) {
+  const theory = lastPainted?.theory;
+  if (name !== "sigma" || theory?.mask_kind !== "real" || theory.mask_variance == null) return null;
+  return Math.sqrt(theory.mask_variance);
 }
 
 function renderMethod() {
@@ -248,22 +286,34 @@ function renderMethod() {
   markPicked($("#picker"), method.id);
   $("#method-name").textContent = method.name;
   $("#method-summary").textContent = method.summary;
-  const papers = $("#method-papers");
-  papers.replaceChildren(
+  const paperLink = (paper, text) => Object.assign(document.createElement("a"), {
+    href: paper.url, target: "_blank", rel: "noopener", textContent: text,
+    title: `${paper.authors} (${paper.year}). ${paper.title}. ${paper.venue}.`,
+  });
+  // Short citations under the name; the full references close the page.
+  $("#method-papers").replaceChildren(
     ...method.papers.flatMap((paper, k) => {
-      const link = document.createElement("a");
-      link.href = paper.url;
-      link.target = "_blank";
-      link.rel = "noopener";
-      link.textContent = `${paper.authors} (${paper.year}). ${paper.title}. ${paper.venue}.`;
-      return k === 0 ? [link] : [document.createElement("br"), link];
+      const link = paperLink(paper, `${shortCitation(paper)}, “${paper.title}”`);
+      return k === 0 ? [link] : [" · ", link];
     }),
   );
   $("#method-formula").innerHTML = method.formula_mathml; // MathML rendered by the server
   $("#method-test-time").textContent = `Test time: ${method.test_time}`;
-  renderControls($("#params"), method, catalog.seed, state, onParam);
+  renderControls($("#params"), method, catalog.seed, state, onParam, derivedValue);
   const notes = $("#notes");
-  notes.replaceChildren(...method.notes.map((note) => Object.assign(document.createElement("p"), { textContent: note })));
+  const heading = (text) => Object.assign(document.createElement("h3"), { textContent: text });
+  const references = document.createElement("ul");
+  references.replaceChildren(...method.papers.map((paper) => {
+    const item = document.createElement("li");
+    item.append(paperLink(paper, `${paper.authors} (${paper.year}). ${paper.title}. ${paper.venue}.`));
+    return item;
+  }));
+  notes.replaceChildren(
+    ...(method.notes.length ? [heading("Notes")] : []),
+    ...method.notes.map((note) => Object.assign(document.createElement("p"), { textContent: note })),
+    heading(method.papers.length > 1 ? "Papers" : "Paper"),
+    references,
+  );
   const hasView = method.image_view;
   for (const selector of ["#views", ".player", ".stats", ".source"]) $(selector).hidden = !hasView;
   const notice = $("#no-view");
@@ -336,14 +386,27 @@ async function useFile(file) {
 
 function wireUploads() {
   $("#upload").addEventListener("change", (event) => useFile(event.target.files[0]));
+  // A picture dropped anywhere on the page is used; never let the browser navigate to it.
   const zone = $("#views");
-  zone.addEventListener("dragover", (event) => {
-    event.preventDefault();
+  let depth = 0; // dragenter/dragleave fire for every child: count them
+  const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+  document.addEventListener("dragenter", (event) => {
+    if (!carriesFiles(event)) return;
+    depth += 1;
     zone.classList.add("dragging");
   });
-  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
-  zone.addEventListener("drop", (event) => {
+  document.addEventListener("dragleave", (event) => {
+    if (!carriesFiles(event)) return;
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) zone.classList.remove("dragging");
+  });
+  document.addEventListener("dragover", (event) => {
+    if (carriesFiles(event)) event.preventDefault();
+  });
+  document.addEventListener("drop", (event) => {
+    if (!carriesFiles(event)) return;
     event.preventDefault();
+    depth = 0;
     zone.classList.remove("dragging");
     useFile(event.dataTransfer.files[0]);
   });
@@ -405,14 +468,19 @@ function wirePlayer() {
   });
   document.addEventListener("keydown", (event) => {
     const target = event.target;
-    const typing = target.closest?.("input, select, textarea, dialog[open]");
+    // Keys stay with fields that use them: text and number fields, checkboxes, selects, dialogs,
+    // and the arrows of a focused slider. Space plays/pauses everywhere else, also over a focused
+    // button (which Enter still activates), so it works right after a click.
+    const typing = target.closest?.("select, textarea, dialog[open], input:not([type=range])");
     if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
+    const onSlider = target.matches?.("input[type=range]");
     if (event.key === " ") {
-      if (target.closest?.("button, a")) return; // space activates the focused button
-
       event.preventDefault();
       setPlaying(!state.playing);
-    } else if (event.key === "ArrowRight") {
+      return;
+    }
+    if (onSlider && target.id !== "scrub") return; // arrows move the focused parameter
+    if (event.key === "ArrowRight") {
       event.preventDefault();
       goTo(state.iteration + 1);
     } else if (event.key === "ArrowLeft") {
@@ -483,6 +551,7 @@ function wireSharing() {
     window.localStorage.setItem("theme", contrast.checked ? "contrast" : "");
     seriesKey = null;
     scheduleSeries();
+    if (lastPainted) charts.drawHistogram(lastPainted.frame, lastPainted.theory);
   };
   contrast.addEventListener("change", applyTheme);
   if (contrast.checked) document.documentElement.dataset.theme = "contrast";
@@ -501,17 +570,28 @@ function showError(error, { sticky = false } = {}) {
 function clearError({ force = false } = {}) {
   const node = $("#error");
   if (force || node.dataset.sticky !== "true") node.hidden = true;
+  if (force) $("#link-notice").hidden = true;
+}
+
+// A link that asked for something out of range is shown corrected, and the page says so.
+function showLinkCorrections(search) {
+  const notes = linkCorrections(catalog, search, state);
+  const node = $("#link-notice");
+  node.textContent = notes.length ? `This link was adjusted: ${notes.join("; ")}.` : "";
+  node.hidden = notes.length === 0;
 }
 
 // ---------------------------------------------------------------- start
 
 renderPicker($("#picker"), catalog, pickMethod);
+renderMethodSelect($("#method-select"), catalog, pickMethod);
 renderImageSelect();
 renderMethod();
 wireUploads();
 wirePlayer();
 wireSharing();
 setPlaying(state.playing, false);
+showLinkCorrections(window.location.search);
 window.history.replaceState(null, "", toQuery(state));
 refresh().then(() => {
   probe.ready = true;

@@ -5,7 +5,7 @@ function surname(author) {
   return author.trim().split(" ").pop();
 }
 
-function shortCitation(paper) {
+export function shortCitation(paper) {
   const authors = paper.authors.split(",");
   if (authors.length === 1) return `${surname(authors[0])} ${paper.year}`;
   if (authors.length === 2) return `${surname(authors[0])} & ${surname(authors[1])} ${paper.year}`;
@@ -52,7 +52,23 @@ export function renderPicker(nav, catalog, onPick) {
   nav.replaceChildren(...sections);
 }
 
+// The same list as a <select> with a group per family, for narrow screens and projectors.
+export function renderMethodSelect(select, catalog, onPick) {
+  select.replaceChildren(...catalog.families.map((family) => {
+    const group = document.createElement("optgroup");
+    group.label = family.label;
+    for (const method of catalog.methods.filter((m) => m.family === family.id)) {
+      const suffix = method.image_view ? "" : ` (${viewBadge(method, catalog)})`;
+      group.append(new Option(`${method.name}${suffix}`, method.id));
+    }
+    return group;
+  }));
+  select.addEventListener("change", () => onPick(select.value));
+}
+
 export function markPicked(nav, methodId) {
+  const select = document.getElementById("method-select");
+  if (select) select.value = methodId;
   for (const button of nav.querySelectorAll("button.method")) {
     if (button.dataset.method === methodId) button.setAttribute("aria-current", "true");
     else button.removeAttribute("aria-current");

@@ -79,3 +79,32 @@ export function toQuery(state) {
 export function frameKey(state) {
   return `${state.method}|${state.image}|${state.seed}|${paramQuery(state)}`;
 }
+
+// What a link asked for that could not be shown as asked (out of range, unknown, malformed),
+// in words, so that the page can say what it shows instead of correcting silently.
+export function linkCorrections(catalog, search, state) {
+  const query = new URLSearchParams(search);
+  const notes = [];
+  const asked = query.get("method");
+  if (asked !== null && asked !== state.method) notes.push(`there is no method “${asked}”; showing ${state.method}`);
+  const method = methodById(catalog, state.method);
+  const checks = [
+    ...method.params.map((param) => [param, param.name, state.params[param.name]]),
+    [catalog.seed, "seed", state.seed],
+    [{ kind: "int", min: 0, max: ITERATIONS - 1 }, "i", state.iteration],
+  ];
+  for (const [param, name, shown] of checks) {
+    const raw = query.get(name);
+    if (raw === null) continue;
+    const same = param.kind === "choice" || param.kind === "bool"
+      ? String(shown) === raw || (param.kind === "bool" && (raw === "1") === shown)
+      : (raw === "" && shown === null) || Number(raw) === shown;
+    if (!same) {
+      const range = param.kind === "choice" ? param.choices.join(", ") : `${param.min} to ${param.max}`;
+      notes.push(`${name}=${raw} is not allowed (${range}); showing ${name} = ${formatValue(shown) || "auto"}`);
+    }
+  }
+  const speed = query.get("speed");
+  if (speed !== null && Number(speed) !== state.speed) notes.push(`speed=${speed} is not offered (${SPEEDS.join(", ")}); showing ${state.speed} / s`);
+  return notes;
+}

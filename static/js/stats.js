@@ -4,6 +4,7 @@
 const BLUE = "#0072B2"; // Okabe-Ito: distinguishable with every common colour blindness
 const ORANGE = "#E69F00";
 const VERMILION = "#D55E00";
+const GREEN = "#009E73";
 const CONFIG = { displayModeBar: false, responsive: true, staticPlot: false };
 
 function fmt(value, digits = 3) {
@@ -26,28 +27,32 @@ function row(term, measured, expected) {
 
 export function renderNumbers(list, frame, theory, unitWord) {
   const rows = [
-    ...row(`${unitWord} dropped`, fmt(frame.dropped_fraction), fmt(theory.expected_dropped_fraction)),
-    ...row("mean of mask (output / input)", fmt(frame.mask_mean), fmt(theory.mask_mean)),
-    ...row("variance of mask", fmt(frame.mask_variance), fmt(theory.mask_variance)),
-    ...row("mean(output) / mean(input)", fmt(frame.output_mean_ratio)),
+    ...row(`${unitWord}s dropped`, fmt(frame.dropped_fraction), fmt(theory.expected_dropped_fraction)),
+    ...row("mask mean (factor per unit)", fmt(frame.mask_mean), fmt(theory.mask_mean)),
+    ...row("mask variance", fmt(frame.mask_variance), fmt(theory.mask_variance)),
+    ...row("image brightness, output ÷ input", fmt(frame.output_mean_ratio)),
   ];
   if (frame.p_t !== null && frame.p_t !== undefined) rows.push(...row("p this iteration", fmt(frame.p_t)));
   list.replaceChildren(...rows);
 }
 
 function layout(title, xTitle, yTitle, extra = {}) {
+  // Colours and sizes follow the page's theme (projector mode: white on black, larger type).
   const style = getComputedStyle(document.documentElement);
   const ink = style.getPropertyValue("--ink").trim() || "#111";
+  const grid = style.getPropertyValue("--line").trim() || "#ddd";
+  const base = parseFloat(style.fontSize) || 17;
+  const size = Math.round(base * 0.8);
   return {
-    title: { text: title, font: { size: 16 }, y: 0.97 },
-    margin: { l: 56, r: 16, t: 64, b: 48 },
+    title: { text: title, font: { size: size + 2 }, x: 0.01, xanchor: "left", y: 0.97 },
+    margin: { l: 56, r: 16, t: 40, b: 92 },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
-    font: { size: 14, color: ink },
-    xaxis: { title: { text: xTitle }, zeroline: false },
-    yaxis: { title: { text: yTitle }, zeroline: false },
+    font: { size, color: ink },
+    xaxis: { title: { text: xTitle }, zeroline: false, gridcolor: grid },
+    yaxis: { title: { text: yTitle }, zeroline: false, gridcolor: grid },
     showlegend: true,
-    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
+    legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top" },
     ...extra,
   };
 }
@@ -77,14 +82,14 @@ export class Charts {
       { x: [x[0], x[x.length - 1]], y: [expected, expected], type: "scatter", mode: "lines", name: "expected", line: { color: ORANGE, dash: "dash", width: 3 } },
     ];
     if (series.frames.some((frame) => frame.p_t !== null && frame.p_t !== undefined)) {
-      traces.push({ x, y: series.frames.map((frame) => frame.p_t), type: "scatter", mode: "lines", name: "p this iteration", line: { color: VERMILION, width: 1 } });
+      traces.push({ x, y: series.frames.map((frame) => frame.p_t), type: "scatter", mode: "lines", name: "p drawn this iteration", line: { color: GREEN, width: 2, dash: "dot" } });
     }
     const top = Math.max(0.05, ...measured, expected) * 1.15;
     window.Plotly.react(
       this.seriesNode,
       traces,
       layout(title, "iteration", yTitle, {
-        yaxis: { title: { text: yTitle }, range: [0, real ? top : Math.min(1.02, top)] },
+        yaxis: { title: { text: yTitle }, range: [0, real ? top : Math.min(1.02, top)], gridcolor: getComputedStyle(document.documentElement).getPropertyValue("--line").trim() },
         shapes: [this.#marker(iteration)],
       }),
       CONFIG,
@@ -105,15 +110,14 @@ export class Charts {
     if (!this.available) return;
     const edges = theory.histogram_edges;
     const centres = edges.slice(0, -1).map((edge, k) => (edge + edges[k + 1]) / 2);
+    const width = edges[1] - edges[0];
     const traces = [{ x: centres, y: frame.histogram, type: "bar", name: "this mask", marker: { color: BLUE } }];
     if (theory.expected_histogram) {
-      traces.push({ x: centres, y: theory.expected_histogram, type: "scatter", mode: "lines", name: "expected", line: { color: ORANGE, width: 3, shape: "hvh" } });
+      traces.push({ x: centres, y: theory.expected_histogram, type: "scatter", mode: "markers", name: "expected count", marker: { color: ORANGE, size: 8, symbol: "diamond" } });
     }
-    window.Plotly.react(
-      this.histogramNode,
-      traces,
-      layout("mask values", "factor applied", "count", { bargap: 0.05 }),
-      CONFIG,
-    );
+    const base = layout("mask values, this iteration", "factor applied", "count", { bargap: 0.05 });
+    // One bin of room on each side, so bars at the ends of the range are not cut in half.
+    base.xaxis.range = [edges[0] - width, edges[edges.length - 1] + width];
+    window.Plotly.react(this.histogramNode, traces, base, CONFIG);
   }
 }

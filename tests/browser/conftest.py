@@ -224,7 +224,7 @@ class Lab:
         return digest
 
     def measured(self, term: str) -> Any:
-        """The ``<dd>`` of the statistics row ``term`` (e.g. "pixel dropped")."""
+        """The ``<dd>`` of the statistics row ``term`` (e.g. "pixels dropped")."""
         row = self.page.locator("#numbers dt", has_text=re.compile(f"^{re.escape(term)}$"))
         return row.locator("xpath=following-sibling::dd[1]")
 

@@ -37,7 +37,7 @@ def test_home_shows_the_cat_playing(page: Page, lab: Lab, tmp_path: Path) -> Non
     assert lab.probe["painted"] >= painted
     expect(page.locator("#iteration-value")).not_to_have_text(str(first["iteration"]))
     # The statistics and the charts are drawn too.
-    expect(lab.measured("pixel dropped")).to_have_text(re.compile(r"^0\.\d{3} expected 0\.500$"))
+    expect(lab.measured("pixels dropped")).to_have_text(re.compile(r"^0\.\d{3} expected 0\.500$"))
     expect(page.locator("#chart-series .main-svg").first).to_be_visible()
     expect(page.locator("#chart-histogram .main-svg").first).to_be_visible()
     assert lab.probe["errors"] == []

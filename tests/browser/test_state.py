@@ -31,7 +31,7 @@ def test_p_slider_moves_the_dropped_fraction(page: Page, lab: Lab) -> None:
         bound = 4 * math.sqrt(p * (1 - p) / CAT_PIXELS)
         assert abs(frame["dropped"] - p) <= bound, (p, frame)
         shown = f"{frame['dropped']:.3f}"
-        expect(lab.measured("pixel dropped")).to_have_text(f"{shown} expected {p:.3f}")
+        expect(lab.measured("pixels dropped")).to_have_text(f"{shown} expected {p:.3f}")
         expect(page).to_have_url(re.compile(rf"[?&]p={p}(&|$)"))
         assert len(lab.probe["latencies"]) > before  # slider input -> paint was timed
     assert all(0 < ms < 10_000 for ms in lab.probe["latencies"])
@@ -62,6 +62,21 @@ def test_bad_link_is_clamped(
         assert frame["dropped"] == 1.0  # clamped to p = 1: every pixel dropped
     expect(page.locator("#error")).to_be_hidden()
     assert lab.probe["errors"] == []
+
+
+def test_an_adjusted_link_says_what_it_shows_instead(page: Page, lab: Lab) -> None:
+    notice = page.locator("#link-notice")
+    lab.open("?method=standard&p=7&play=0")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("p=7 is not allowed (0 to 1); showing p = 1")
+    expect(notice).to_have_attribute("role", "status")
+    lab.set_slider("p", 0.4)  # the visitor takes over: the notice goes
+    expect(notice).to_be_hidden()
+    lab.open("?method=nonsense&speed=3&play=0")
+    expect(notice).to_contain_text("there is no method “nonsense”; showing standard")
+    expect(notice).to_contain_text("speed=3 is not offered")
+    lab.open("?method=gaussian&p=0.5&sigma=&play=0")  # sigma left on auto: nothing to say
+    expect(notice).to_be_hidden()
 
 
 def test_copied_link_reproduces_the_view(
