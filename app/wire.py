@@ -10,7 +10,13 @@ Mask encodings (``frame.mask.encoding``):
 - ``bits``: a 0/1 mask, one bit per pixel, row-major, most significant bit first
   (``numpy.packbits``), then zlib-deflated. Pixels with bit 1 are multiplied by ``value``;
   the others by 0.
-- ``u8``: a real-valued mask quantised to 256 levels on ``[low, high]``, deflated.
+- ``levels``: a real-valued mask (Gaussian noise) quantised to ``levels`` values evenly spaced
+  on ``[low, high]`` (level ``k`` is ``low + k (high - low) / (levels - 1)``), one byte per
+  pixel, deflated with Huffman coding only. Noise does not compress: its size is set by the
+  number of levels (entropy about log2(levels / 8 * 4.13) bits per pixel over 1 +- 4 sigma).
+  Measured on 512 x 512 (``make bench``): 256 levels 233 KB, 64 levels 167 KB, 32 levels
+  133 KB, 16 levels 99 KB. 32 levels (steps of sigma / 4) look the same as 256 on screen and
+  cost half the bytes; the statistics and histograms are computed on the exact mask.
 - ``values``: a handful of per-channel factors, inline in the header.
 
 The binary container (``application/x-dropout-frames``): the 4 bytes ``DLF1``, a little-endian
@@ -35,7 +41,13 @@ from dropouts.views.image import HISTOGRAM_BINS, ImageFrame, ImageTheory
 
 MAGIC = b"DLF1"
 MEDIA_TYPE = "application/x-dropout-frames"
-U8_LEVELS = 255
+REAL_LEVELS = 32
+
+
+def _huffman_deflate(data: bytes) -> bytes:
+    """A zlib stream with Huffman coding only: as small as level 9 for noise, and fast."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 15, 8, zlib.Z_HUFFMAN_ONLY)
+    return compressor.compress(data) + compressor.flush()
 
 
 def encode_mask(mask: torch.Tensor, theory: ImageTheory) -> tuple[dict[str, Any], bytes]:
@@ -49,9 +61,10 @@ def encode_mask(mask: torch.Tensor, theory: ImageTheory) -> tuple[dict[str, Any]
         payload = zlib.compress(np.packbits(kept).tobytes(), 1)
         return {"encoding": "bits", "value": value}, payload
     low, high = theory.histogram_range
-    levels = np.clip(np.rint((plane - low) * (U8_LEVELS / (high - low))), 0, U8_LEVELS)
-    payload = zlib.compress(levels.astype(np.uint8).tobytes(), 1)
-    return {"encoding": "u8", "low": low, "high": high}, payload
+    top = REAL_LEVELS - 1
+    levels = np.clip(np.rint((plane - low) * (top / (high - low))), 0, top)
+    payload = _huffman_deflate(levels.astype(np.uint8).tobytes())
+    return {"encoding": "levels", "low": low, "high": high, "levels": REAL_LEVELS}, payload
 
 
 def _frame_header(frame: ImageFrame) -> dict[str, Any]:

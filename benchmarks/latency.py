@@ -412,7 +412,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=",".join(IMAGE_METHODS),
         help="comma-separated image methods to drag (default: all six)",
     )
-    parser.add_argument("--image", default="cat", help="image of the slider drags (default: cat)")
+    parser.add_argument(
+        "--image",
+        default="astronaut",
+        help="image of the slider drags (default: astronaut, 512 x 512)",
+    )
     parser.add_argument("--values", type=int, default=60, help="slider values per drag")
     parser.add_argument("--repeats", type=int, default=50, help="requests per server timing")
     parser.add_argument("--seed", type=int, default=0, help="seeds the spacing of the inputs")

@@ -7,6 +7,7 @@ measured dropped fraction can be compared with it (the tests check each one by s
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 
@@ -25,6 +26,8 @@ def _covering_counts(pixels: int, positions: int, size: int, offset: int) -> tor
     return (highest - lowest + 1).clamp(min=0)
 
 
+# Pure functions of a few numbers, asked again for every frame: remembered.
+@lru_cache(maxsize=256)
 def cutout_dropped_fraction(size: int, n_holes: int, height: int, width: int) -> float:
     """Expected fraction of pixels inside at least one of ``n_holes`` Cutout holes.
 
@@ -38,6 +41,7 @@ def cutout_dropped_fraction(size: int, n_holes: int, height: int, width: int) ->
     return float((1.0 - (1.0 - one_hole) ** n_holes).mean())
 
 
+@lru_cache(maxsize=256)
 def dropblock_dropped_fraction(p: float, block_size: int, height: int, width: int) -> float:
     """Expected fraction dropped by DropBlock: ``mean_pixels 1 - (1 - gamma)^n(pixel)``.
 

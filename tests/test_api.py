@@ -116,9 +116,9 @@ def decode_mask(header: dict[str, Any], frame: dict[str, Any], data: bytes) -> n
     if mask["encoding"] == "bits":
         bits = np.unpackbits(raw)[: height * width].reshape(height, width)
         return bits.astype(np.float32) * np.float32(mask["value"])
-    assert mask["encoding"] == "u8"
-    low, high = mask["low"], mask["high"]
-    return (low + raw.astype(np.float64) * (high - low) / 255).reshape(height, width)
+    assert mask["encoding"] == "levels"
+    low, high, count = mask["low"], mask["high"], mask["levels"]
+    return (low + raw.astype(np.float64) * (high - low) / (count - 1)).reshape(height, width)
 
 
 def get_frames(client: TestClient, query: str) -> tuple[dict[str, Any], bytes]:
@@ -471,8 +471,8 @@ def test_frames_binary_format_carries_the_masks(client: TestClient, method_id: s
         expected = image_frame(method_id, picture, params, 3, frame["iteration"], theory)
         decoded = decode_mask(header, frame, data)
         reference = expected.mask.numpy().reshape(decoded.shape)
-        if frame["mask"]["encoding"] == "u8":
-            step = (frame["mask"]["high"] - frame["mask"]["low"]) / 255
+        if frame["mask"]["encoding"] == "levels":
+            step = (frame["mask"]["high"] - frame["mask"]["low"]) / (frame["mask"]["levels"] - 1)
             inside = (reference >= frame["mask"]["low"]) & (reference <= frame["mask"]["high"])
             assert np.abs(decoded - reference)[inside].max() <= step / 2 + 1e-6
         else:

@@ -32,9 +32,10 @@ def unpack_bits(payload: bytes, height: int, width: int) -> np.ndarray:
     return np.unpackbits(packed)[: height * width].reshape(height, width).astype(bool)
 
 
-def dequantise(payload: bytes, low: float, high: float) -> np.ndarray:
+def dequantise(payload: bytes, low: float, high: float, count: int) -> np.ndarray:
     levels = np.frombuffer(zlib.decompress(payload), dtype=np.uint8).astype(np.float64)
-    return low + levels * (high - low) / wire.U8_LEVELS
+    assert levels.max() <= count - 1
+    return low + levels * (high - low) / (count - 1)
 
 
 @pytest.mark.parametrize(
@@ -81,20 +82,21 @@ def test_bits_are_row_major_most_significant_bit_first() -> None:
 
 
 @pytest.mark.parametrize(("p", "sigma"), [(0.5, None), (0.1, None), (0.5, 0.2), (0.5, 3.0)])
-def test_u8_error_is_at_most_half_a_step_inside_the_range(p: float, sigma: float | None) -> None:
+def test_real_masks_are_half_a_level_off_at_most(p: float, sigma: float | None) -> None:
     given: dict[str, object] = {"p": p} if sigma is None else {"p": p, "sigma": sigma}
     params, theory = setting("gaussian", **given)
     mask = image_frame("gaussian", PICTURE, params, 2, 5, theory).mask
     description, payload = wire.encode_mask(mask, theory)
-    assert description["encoding"] == "u8"
+    assert description["encoding"] == "levels"
+    assert description["levels"] == wire.REAL_LEVELS
     low, high = description["low"], description["high"]
     assert (low, high) == theory.histogram_range
     assert low < 1.0 < high
-    decoded = dequantise(payload, low, high)
+    decoded = dequantise(payload, low, high, description["levels"])
     assert decoded.size == HEIGHT * WIDTH
     values = mask[0].numpy().astype(np.float64).reshape(-1)
     decoded = decoded.reshape(-1)
-    step = (high - low) / wire.U8_LEVELS
+    step = (high - low) / (wire.REAL_LEVELS - 1)
     inside = (values >= low) & (values <= high)
     assert inside.mean() > 0.99
     assert np.abs(decoded[inside] - values[inside]).max() <= step / 2 * (1 + 1e-6)
@@ -103,11 +105,13 @@ def test_u8_error_is_at_most_half_a_step_inside_the_range(p: float, sigma: float
     np.testing.assert_array_equal(decoded[values > high], high)
 
 
-def test_u8_clips_values_outside_the_range() -> None:
+def test_real_masks_clip_values_outside_the_range() -> None:
     theory = ImageTheory("pixel", "real", 0.0, 1.0, 1.0, 1.0, (-1.0, 3.0))
     mask = torch.tensor([[[-5.0, -1.0, 1.0, 3.0, 9.0]]])
     _, payload = wire.encode_mask(mask, theory)
-    assert list(zlib.decompress(payload)) == [0, 0, 128, 255, 255]  # 1.0 -> 127.5 -> 128
+    top = wire.REAL_LEVELS - 1
+    middle = round(top / 2)  # 1.0 is half-way: rounded to the even level, as numpy.rint does
+    assert list(zlib.decompress(payload)) == [0, 0, middle, top, top]
 
 
 @pytest.mark.parametrize("scaling", ["inverted", "original"])

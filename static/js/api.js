@@ -39,28 +39,30 @@ async function inflate(bytes) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-function unpackBits(packed, pixels, value) {
-  const mask = new Float32Array(pixels);
-  for (let i = 0; i < pixels; i += 1) {
-    if (packed[i >> 3] & (0x80 >> (i & 7))) mask[i] = value;
-  }
-  return mask;
+// One byte per pixel, 1 kept and 0 dropped, from the packed bits (most significant first).
+function unpackBits(packed, pixels) {
+  const bits = new Uint8Array(pixels);
+  for (let i = 0; i < pixels; i += 1) bits[i] = (packed[i >> 3] >> (7 - (i & 7))) & 1;
+  return bits;
 }
 
-function dequantise(levels, low, high) {
-  const mask = new Float32Array(levels.length);
-  const step = (high - low) / 255;
-  for (let i = 0; i < levels.length; i += 1) mask[i] = low + levels[i] * step;
-  return mask;
+// The factor of each quantisation level: level k is low + k (high - low) / (levels - 1).
+function levelFactors({ low, high, levels }) {
+  const factors = new Float32Array(levels);
+  for (let k = 0; k < levels; k += 1) factors[k] = low + (k * (high - low)) / (levels - 1);
+  return factors;
 }
 
+// A mask as the views use it: { bits, value } (binary), { levels, factors } (real-valued:
+// a level index per pixel and the factor of each level) or { channels } (one per channel).
 async function decodeMask(description, body, pixels) {
   if (description.encoding === "values") return { channels: description.values };
   const raw = await inflate(body.subarray(description.offset, description.offset + description.length));
-  if (description.encoding === "bits") {
-    return { pixels: unpackBits(raw, pixels, description.value), value: description.value };
+  if (description.encoding === "bits") return { bits: unpackBits(raw, pixels), value: description.value };
+  if (description.encoding === "levels" && raw.length === pixels) {
+    return { levels: raw, factors: levelFactors(description) };
   }
-  return { pixels: dequantise(raw, description.low, description.high) };
+  throw new Error(`cannot read a mask encoded as ${description.encoding}`);
 }
 
 export async function fetchFrames(state, start, count, signal) {

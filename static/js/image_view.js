@@ -32,6 +32,7 @@ export class ImageView {
     this.channelMask = root.querySelector("#channel-mask");
     this.source = null; // ImageData of the picture
     this.url = null;
+    this.testKey = null; // what the test-time canvas shows
   }
 
   get ready() {
@@ -63,21 +64,29 @@ export class ImageView {
       this.#paintMask(mask, theory);
     }
     this.#paintProduct(this.canvases.train, mask);
-    this.#paintProduct(this.canvases.test, { scalar: theory.test_factor });
+    // The test-time output has no mask: repaint it only when the picture or its factor change.
+    const testKey = `${this.url}|${theory.test_factor}`;
+    if (this.testKey !== testKey) {
+      this.#paintProduct(this.canvases.test, { scalar: theory.test_factor });
+      this.testKey = testKey;
+    }
   }
 
   #context(canvas) {
     return canvas.getContext("2d", { willReadFrequently: false });
   }
 
+  // The picture times the mask, as the training (or test-time) output; clipped to [0, 255].
   #paintProduct(canvas, mask) {
     const { data, width, height } = this.source;
     const out = new ImageData(width, height);
     const target = out.data; // Uint8ClampedArray: clips to [0, 255]
-    if (mask.pixels) {
-      const factors = mask.pixels;
-      for (let p = 0, k = 0; p < factors.length; p += 1, k += 4) {
-        const f = factors[p];
+    if (mask.bits || mask.levels) {
+      // A factor per pixel: bits[p] ? value : 0, or the factor of the pixel's level.
+      const table = mask.bits ? Float32Array.of(0, mask.value) : mask.factors;
+      const index = mask.bits ?? mask.levels;
+      for (let p = 0, k = 0; p < index.length; p += 1, k += 4) {
+        const f = table[index[p]];
         target[k] = data[k] * f;
         target[k + 1] = data[k + 1] * f;
         target[k + 2] = data[k + 2] * f;
@@ -95,34 +104,30 @@ export class ImageView {
     this.#context(canvas).putImageData(out, 0, 0);
   }
 
+  // The mask itself: black and white for 0/1 masks, a diverging colour map around 1 for noise.
   #paintMask(mask, theory) {
     const { width, height } = this.source;
     const out = new ImageData(width, height);
     const target = out.data;
-    const factors = mask.pixels;
-    if (theory.mask_kind === "binary") {
-      for (let p = 0, k = 0; p < factors.length; p += 1, k += 4) {
-        const colour = factors[p] === 0 ? DROPPED : KEPT;
-        target[k] = colour[0];
-        target[k + 1] = colour[1];
-        target[k + 2] = colour[2];
-        target[k + 3] = 255;
-      }
-    } else {
-      // Full colour at 1 +- 2 sigma: most of the noise is visible, not washed out.
-      const reach = 2 * Math.sqrt(theory.mask_variance || 0.0625);
-      for (let p = 0, k = 0; p < factors.length; p += 1, k += 4) {
-        const value = factors[p];
-        const colour = value < 1
-          ? mix([255, 255, 255], BELOW, Math.min(1, (1 - value) / reach))
-          : mix([255, 255, 255], ABOVE, Math.min(1, (value - 1) / reach));
-        target[k] = colour[0];
-        target[k + 1] = colour[1];
-        target[k + 2] = colour[2];
-        target[k + 3] = 255;
-      }
+    const palette = mask.bits ? [DROPPED, KEPT] : this.#noisePalette(mask.factors, theory);
+    const index = mask.bits ?? mask.levels;
+    for (let p = 0, k = 0; p < index.length; p += 1, k += 4) {
+      const colour = palette[index[p]];
+      target[k] = colour[0];
+      target[k + 1] = colour[1];
+      target[k + 2] = colour[2];
+      target[k + 3] = 255;
     }
     this.#context(this.canvases.mask).putImageData(out, 0, 0);
+  }
+
+  // One colour per level: white at 1, full blue / orange at 1 -+ 2 sigma (most of the noise
+  // visible, not washed out).
+  #noisePalette(factors, theory) {
+    const reach = 2 * Math.sqrt(theory.mask_variance || 0.0625);
+    return Array.from(factors, (value) => (value < 1
+      ? mix([255, 255, 255], BELOW, Math.min(1, (1 - value) / reach))
+      : mix([255, 255, 255], ABOVE, Math.min(1, (value - 1) / reach))));
   }
 
   #renderChannels(values) {

@@ -188,6 +188,9 @@ function captionFor(frame, theory) {
     "#test-detail": theory.test_factor === 1 ? "unchanged, no mask" : `× ${theory.test_factor.toFixed(2)} (1 − p), no mask`,
     "#mask-detail": legend,
   };
+  const share = `${(100 * frame.dropped_fraction).toFixed(1)} % of ${unitWord(theory)}s dropped`;
+  $("#canvas-mask").setAttribute("aria-label", `the mask of iteration ${frame.iteration}: ${share}; ${legend}`);
+  $("#canvas-train").setAttribute("aria-label", `the output at training time, iteration ${frame.iteration}: ${train}`);
   for (const [selector, text] of Object.entries(details)) {
     $(selector).textContent = text;
     $(selector).closest("figcaption").title = $(selector).closest("figcaption").textContent;
