@@ -81,7 +81,7 @@ def main() -> None:
             speed_up = times["reference"] / times["ours"]
             verdict = "yes" if speed_up >= target else "NO"
             print(
-                f"{shape!s:<18}{name:<24}{times['ours']:>8.2f}  {ref_name:<18}"
-                f"{times['reference']:>8.2f}{speed_up:>9.2f}x{target:>7.1f}x  {verdict}"
+                f"{shape!s:<18}{name:<24}{times['ours']:>8.3f}  {ref_name:<18}"
+                f"{times['reference']:>8.3f}{speed_up:>9.2f}x{target:>7.1f}x  {verdict}"
             )
         print(f"{shape!s:<18}{same_distribution_check(x)}")

@@ -64,8 +64,12 @@ def keep_mask(
 ) -> Tensor:
     """A 0/1 tensor (in :func:`random_dtype` of ``like``) whose elements are 1 independently
     with probability ``keep``."""
-    mask_dtype, dtype = random_dtype(like), draw_dtype(like)
-    empty = torch.empty(shape, device=like.device, dtype=dtype)
+    if like.dtype is torch.float32 or like.dtype is torch.float64:  # the common case, first
+        mask_dtype = dtype = like.dtype
+        empty = like.new_empty(shape)  # cheaper to call than torch.empty(..., dtype, device)
+    else:
+        mask_dtype, dtype = random_dtype(like), draw_dtype(like)
+        empty = torch.empty(shape, device=like.device, dtype=dtype)
     if math.prod(shape) <= SMALL_MASK:
         mask = empty.bernoulli_(keep, generator=generator)
     else:

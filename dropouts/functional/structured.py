@@ -44,7 +44,8 @@ def spatial_dropout(
     ``nn.SpatialDropout``: no train-time scaling, ``* (1 - p)`` at eval).
     """
     check_image_layout(x)
-    mask_shape = [*x.shape[:-2], 1, 1]
+    shape = x.shape
+    mask_shape = (shape[0], 1, 1) if len(shape) == 3 else (shape[0], shape[1], 1, 1)
     out, mask = bernoulli_dropout(
         x, p, mask_shape, scale=scale, training=training, generator=generator
     )
