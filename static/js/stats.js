@@ -36,7 +36,8 @@ export function renderNumbers(list, frame, theory, unitWord) {
   list.replaceChildren(...rows);
 }
 
-function layout(title, xTitle, yTitle, extra = {}) {
+// The x axis is named in the title (no axis title), so the legend sits right under the ticks.
+function layout(title, yTitle, extra = {}) {
   // Colours and sizes follow the page's theme (projector mode: white on black, larger type).
   const style = getComputedStyle(document.documentElement);
   const ink = style.getPropertyValue("--ink").trim() || "#111";
@@ -45,14 +46,14 @@ function layout(title, xTitle, yTitle, extra = {}) {
   const size = Math.round(base * 0.8);
   return {
     title: { text: title, font: { size: size + 2 }, x: 0.01, xanchor: "left", y: 0.97 },
-    margin: { l: 56, r: 16, t: 40, b: 92 },
+    margin: { l: 56, r: 16, t: 40, b: 64 },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
     font: { size, color: ink },
-    xaxis: { title: { text: xTitle }, zeroline: false, gridcolor: grid },
+    xaxis: { zeroline: false, gridcolor: grid },
     yaxis: { title: { text: yTitle }, zeroline: false, gridcolor: grid },
     showlegend: true,
-    legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top" },
+    legend: { orientation: "h", x: 0, y: -0.12, yanchor: "top" },
     ...extra,
   };
 }
@@ -75,7 +76,7 @@ export class Charts {
     const real = series.theory.mask_kind === "real";
     const measured = series.frames.map((frame) => (real ? frame.mask_variance : frame.dropped_fraction));
     const expected = real ? series.theory.mask_variance : series.theory.expected_dropped_fraction;
-    const title = real ? "variance of the mask, per iteration" : `fraction of ${unitWord}s dropped, per iteration`;
+    const title = real ? "mask variance per iteration" : `${unitWord}s dropped per iteration`;
     const yTitle = real ? "variance" : "fraction";
     const traces = [
       { x, y: measured, type: "scatter", mode: "lines+markers", name: "measured", line: { color: BLUE }, marker: { size: 4 } },
@@ -88,7 +89,7 @@ export class Charts {
     window.Plotly.react(
       this.seriesNode,
       traces,
-      layout(title, "iteration", yTitle, {
+      layout(title, yTitle, {
         yaxis: { title: { text: yTitle }, range: [0, real ? top : Math.min(1.02, top)], gridcolor: getComputedStyle(document.documentElement).getPropertyValue("--line").trim() },
         shapes: [this.#marker(iteration)],
       }),
@@ -115,7 +116,7 @@ export class Charts {
     if (theory.expected_histogram) {
       traces.push({ x: centres, y: theory.expected_histogram, type: "scatter", mode: "markers", name: "expected count", marker: { color: ORANGE, size: 8, symbol: "diamond" } });
     }
-    const base = layout("mask values, this iteration", "factor applied", "count", { bargap: 0.05 });
+    const base = layout("mask values, this iteration", "count", { bargap: 0.05 });
     // One bin of room on each side, so bars at the ends of the range are not cut in half.
     base.xaxis.range = [edges[0] - width, edges[edges.length - 1] + width];
     window.Plotly.react(this.histogramNode, traces, base, CONFIG);
