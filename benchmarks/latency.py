@@ -15,22 +15,19 @@ Figures are printed next to their targets; nothing is asserted (timings are not 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from app.loopback import serve
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -41,12 +38,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1600, "height": 1000}
-SERVE = (
-    "import socket, sys, uvicorn\n"
-    "listening = socket.socket(fileno=int(sys.argv[1]))\n"
-    "config = uvicorn.Config('app.main:app', log_level='warning')\n"
-    "uvicorn.Server(config).run(sockets=[listening])\n"
-)
 
 IMAGE_METHODS = ("standard", "gaussian", "spatial", "cutout", "dropblock", "stochastic")
 # The slider a person drags for each method, and the stretch of it they drag through.
@@ -65,51 +56,6 @@ TARGET_MEDIAN_MS = 50.0
 TARGET_P95_MS = 100.0
 TARGET_FRAME_BYTES = 40 * 1024
 TARGET_SERVER_MS = 10.0
-
-
-# ---------------------------------------------------------------- the server
-
-
-@contextlib.contextmanager
-def serve(upload_dir: Path) -> Iterator[str]:
-    """``uvicorn app.main:app`` on 127.0.0.1 and a free port, for the ``with`` block; its URL.
-
-    The port is bound here and the listening socket handed to the child, so no other server
-    can take it in between.
-    """
-    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listening.bind(("127.0.0.1", 0))
-    listening.listen(128)
-    url = f"http://127.0.0.1:{listening.getsockname()[1]}"
-    env = dict(os.environ, DROPOUT_LAB_UPLOADS=str(upload_dir))
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(listening.fileno())],
-        cwd=ROOT,
-        env=env,
-        pass_fds=[listening.fileno()],
-    )
-    listening.close()
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with status {process.returncode}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not answer /healthz within 60 s")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 # ---------------------------------------------------------------- statistics

@@ -1,29 +1,25 @@
 """Browser tests: a real uvicorn on loopback, Debian's headless Chromium, pytest-playwright.
 
-The server is ``app.main:app`` run by uvicorn in a child process, on a socket this process
-binds to a free loopback port first (no race for the port, even with another server running
-on the machine) and hands over; uploads go to a temporary directory.
+The server is ``app.main:app`` run by uvicorn in a child process on a free loopback port
+(``app.loopback.serve``); uploads go to a temporary directory.
 """
 
 from __future__ import annotations
 
+import base64
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import ConsoleMessage, Error, Page, expect
+
+from app.loopback import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -35,12 +31,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SERVE = (
-    "import socket, sys, uvicorn\n"
-    "listening = socket.socket(fileno=int(sys.argv[1]))\n"
-    "config = uvicorn.Config('app.main:app', log_level='warning')\n"
-    "uvicorn.Server(config).run(sockets=[listening])\n"
-)
 expect.set_options(timeout=10_000)
 
 
@@ -52,43 +42,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``uvicorn app.main:app`` on 127.0.0.1:<free port>; its base URL. Stopped at the end."""
     uploads = tmp_path_factory.mktemp("uploads")
     log_path = tmp_path_factory.mktemp("server") / "uvicorn.log"
-    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listening.bind(("127.0.0.1", 0))
-    listening.listen(128)
-    port = listening.getsockname()[1]
-    env = dict(os.environ, DROPOUT_LAB_UPLOADS=str(uploads))
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", SERVE, str(listening.fileno())],
-            cwd=ROOT,
-            env=env,
-            pass_fds=[listening.fileno()],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    listening.close()  # the child holds its own copy
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"uvicorn exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not answer /healthz in 60 s:\n{log_path.read_text()}")
-            time.sleep(0.05)
+    with serve(uploads, log_path) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
     errors = [line for line in log_path.read_text().splitlines() if "Traceback" in line]
     assert not errors, log_path.read_text()
 
@@ -244,6 +199,29 @@ def lab(page: Page) -> Lab:
 @pytest.fixture
 def make_lab() -> Callable[[Page], Lab]:
     return Lab
+
+
+def drag_file_over(page: Page, selector: str, path: Path, mime: str = "image/png") -> Any:
+    """Drag the file at ``path`` onto ``selector`` as a visitor does (``dragenter``, then
+    ``dragover``); returns the ``DataTransfer`` to drop with ``drop_dragged``."""
+    data = base64.b64encode(path.read_bytes()).decode()
+    transfer = page.evaluate_handle(
+        """([b64, name, mime]) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: mime }));
+            return transfer;
+        }""",
+        [data, path.name, mime],
+    )
+    target = page.locator(selector)
+    target.dispatch_event("dragenter", {"dataTransfer": transfer})
+    target.dispatch_event("dragover", {"dataTransfer": transfer})
+    return transfer
+
+
+def drop_dragged(page: Page, selector: str, transfer: Any) -> None:
+    page.locator(selector).dispatch_event("drop", {"dataTransfer": transfer})
 
 
 # ---------------------------------------------------------------- test images

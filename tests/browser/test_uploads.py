@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from conftest import drag_file_over, drop_dragged
 from playwright.sync_api import Page, expect
 
 if TYPE_CHECKING:
@@ -87,21 +87,10 @@ def test_upload_png_then_rotated_jpeg(
 
 def test_drop_an_image_on_the_views(page: Page, lab: Lab, wide_png: Path) -> None:
     lab.open("?play=0&method=spatial")
-    data = base64.b64encode(wide_png.read_bytes()).decode()
-    transfer = page.evaluate_handle(
-        """(b64) => {
-            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-            const transfer = new DataTransfer();
-            transfer.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
-            return transfer;
-        }""",
-        data,
-    )
     views = page.locator("#views")
-    views.dispatch_event("dragenter", {"dataTransfer": transfer})
-    views.dispatch_event("dragover", {"dataTransfer": transfer})
+    transfer = drag_file_over(page, "#views", wide_png)
     expect(views).to_have_class(re.compile(r"\bdragging\b"))
-    views.dispatch_event("drop", {"dataTransfer": transfer})
+    drop_dragged(page, "#views", transfer)
     expect(views).not_to_have_class(re.compile(r"\bdragging\b"))
     image_id = uploaded_id(page)
     expect_painted_on(lab, image_id, (512, 160))

@@ -4,12 +4,12 @@ anywhere, and the API docs."""
 
 from __future__ import annotations
 
-import base64
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import drag_file_over, drop_dragged
 from playwright.sync_api import Page, expect
 
 if TYPE_CHECKING:
@@ -128,21 +128,9 @@ def test_gaussian_sigma_off_auto_starts_from_the_auto_value(page: Page, lab: Lab
 
 def test_a_picture_dropped_on_the_controls_is_used(page: Page, lab: Lab, wide_png: Path) -> None:
     lab.open("?play=0&method=cutout")
-    data = base64.b64encode(wide_png.read_bytes()).decode()
-    transfer = page.evaluate_handle(
-        """(b64) => {
-            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-            const transfer = new DataTransfer();
-            transfer.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
-            return transfer;
-        }""",
-        data,
-    )
-    target = page.locator("#params")
-    target.dispatch_event("dragenter", {"dataTransfer": transfer})
-    target.dispatch_event("dragover", {"dataTransfer": transfer})
+    transfer = drag_file_over(page, "#params", wide_png)
     expect(page.locator("#views")).to_have_class(re.compile(r"\bdragging\b"))
-    target.dispatch_event("drop", {"dataTransfer": transfer})
+    drop_dragged(page, "#params", transfer)
     expect(page.locator("#views")).not_to_have_class(re.compile(r"\bdragging\b"))
     lab.wait_frame("(f) => /^cutout\\|u[0-9a-f]{24}\\|/.test(f.key)")
     assert lab.canvas_size("#canvas-input") == (512, 160)
