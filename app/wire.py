@@ -57,7 +57,8 @@ def encode_mask(mask: torch.Tensor, theory: ImageTheory) -> tuple[dict[str, Any]
     plane = mask.reshape(mask.shape[-2], mask.shape[-1]).numpy()
     if theory.mask_kind == "binary":
         kept = plane != 0
-        value = float(plane[kept][0]) if kept.any() else 0.0
+        first = int(np.argmax(kept))  # the kept value, without copying every kept pixel
+        value = float(plane.flat[first]) if kept.flat[first] else 0.0
         payload = zlib.compress(np.packbits(kept).tobytes(), 1)
         return {"encoding": "bits", "value": value}, payload
     low, high = theory.histogram_range

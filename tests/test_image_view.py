@@ -25,6 +25,7 @@ from dropouts.views.image import (
     frame_generator,
     image_frame,
     image_theory,
+    mask_statistics,
 )
 
 HEIGHT, WIDTH = 120, 160  # not square, so that rows and columns cannot be swapped silently
@@ -375,3 +376,32 @@ def test_stochastic_expected_p_against_monte_carlo(mu: float, sigma: float) -> N
         assert bool((draws == expected).all())
     else:
         assert_mean(draws, expected)
+
+
+@pytest.mark.parametrize(
+    ("method_id", "given"),
+    [
+        ("standard", {"p": 0.5}),
+        ("standard", {"p": 0.25, "scaling": "original"}),
+        ("standard", {"p": 0.0}),
+        ("standard", {"p": 1.0}),
+        ("spatial", {"p": 0.5}),
+        ("cutout", {"size": 64, "n_holes": 3}),
+        ("dropblock", {"p": 0.3, "block_size": 9}),
+        ("stochastic", {"mu": 0.2, "sigma": 0.2}),
+    ],
+)
+def test_binary_statistics_shortcut_equals_the_full_computation(
+    method_id: str, given: dict[str, object]
+) -> None:
+    """Binary masks skip the histogram pass; the numbers must be the same as with it."""
+    params = params_of(method_id, **given)
+    theory = image_theory(method_id, params, *PICTURE.shape[1:])
+    for iteration in range(12):
+        frame = image_frame(method_id, PICTURE, params, 9, iteration, theory)
+        units = frame.mask.flatten().double()
+        dropped, mean, variance, histogram = mask_statistics(units, theory)
+        assert frame.histogram == histogram
+        assert frame.dropped_fraction == dropped
+        assert frame.mask_mean == pytest.approx(mean, rel=1e-12, abs=1e-12)
+        assert frame.mask_variance == pytest.approx(variance, rel=1e-9, abs=1e-12)

@@ -251,15 +251,57 @@ def image_frame(
     units = mask.flatten().double()
     input_mean = float(image.mean())
     output_mean = float((image * mask).mean())
-    low, high = theory.histogram_range
-    counts = torch.histc(units.clamp(low, high), bins=HISTOGRAM_BINS, min=low, max=high)
+    dropped, mean, variance, histogram = _two_valued_statistics(units, theory) or (
+        mask_statistics(units, theory)
+    )
     return ImageFrame(
         iteration=iteration,
         mask=mask.float(),
-        dropped_fraction=float((units == 0).double().mean()),
-        mask_mean=float(units.mean()),
-        mask_variance=float(units.var(unbiased=False)),
+        dropped_fraction=dropped,
+        mask_mean=mean,
+        mask_variance=variance,
         output_mean_ratio=output_mean / input_mean if input_mean > 0 else 1.0,
-        histogram=tuple(int(c) for c in counts.tolist()),
+        histogram=histogram,
         p_t=p_t,
     )
+
+
+Statistics = tuple[float, float, float, tuple[int, ...]]  # dropped, mean, variance, histogram
+
+
+def mask_statistics(units: Tensor, theory: ImageTheory) -> Statistics:
+    """Fraction of exact zeros, mean, variance and histogram of the mask's unit values."""
+    low, high = theory.histogram_range
+    counts = torch.histc(units.clamp(low, high), bins=HISTOGRAM_BINS, min=low, max=high)
+    return (
+        float((units == 0).double().mean()),
+        float(units.mean()),
+        float(units.var(unbiased=False)),
+        tuple(int(c) for c in counts.tolist()),
+    )
+
+
+def _histc_bin(value: float, low: float, high: float) -> int:
+    """The bin ``torch.histc`` puts ``value`` in (clamped to the range), asked of histc itself
+    so that a value on a bin edge lands exactly where the full histogram would put it."""
+    one = torch.tensor([min(max(value, low), high)], dtype=torch.float64)
+    return int(torch.histc(one, bins=HISTOGRAM_BINS, min=low, max=high).argmax())
+
+
+def _two_valued_statistics(units: Tensor, theory: ImageTheory) -> Statistics | None:
+    """The same statistics, exactly, for a mask of zeros and one kept value ``v`` (every binary
+    mask): from the count of zeros alone, without a histogram pass. None if it is not one."""
+    if theory.mask_kind != "binary":
+        return None
+    total = units.numel()
+    zeros = int((units == 0).sum())
+    value = float(units.max()) if zeros < total else 0.0
+    if zeros < total and int((units == value).sum()) != total - zeros:
+        return None
+    kept = (total - zeros) / total
+    low, high = theory.histogram_range
+    counts = [0] * HISTOGRAM_BINS
+    counts[_histc_bin(0.0, low, high)] += zeros
+    counts[_histc_bin(value, low, high)] += total - zeros
+    mean = value * kept
+    return zeros / total, mean, value * value * kept - mean * mean, tuple(counts)

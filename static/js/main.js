@@ -165,12 +165,27 @@ function paint(frame, header) {
       performance.measure("slider-to-paint", { start: started, end: performance.now() });
     }, 0));
   }
-  // Statistics after the pictures, so they never delay the paint.
-  requestAnimationFrame(() => {
+  // Statistics once the pictures are on screen (a task after the next frame), so that they
+  // never delay them; the charts at most every 150 ms while frames pour in.
+  requestAnimationFrame(() => setTimeout(() => {
     renderNumbers($("#numbers"), frame, theory, unitWord(theory));
+    drawChartsSoon(frame, theory);
+  }, 0));
+}
+
+let chartsDrawnAt = -Infinity;
+let chartsTimer = null;
+
+function drawChartsSoon(frame, theory) {
+  clearTimeout(chartsTimer);
+  const wait = chartsDrawnAt + 150 - performance.now();
+  const draw = () => {
+    chartsDrawnAt = performance.now();
     charts.drawHistogram(frame, theory);
     charts.markIteration(frame.iteration);
-  });
+  };
+  if (wait <= 0) draw();
+  else chartsTimer = setTimeout(draw, wait);
 }
 
 function captionFor(frame, theory) {
