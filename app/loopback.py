@@ -1,4 +1,5 @@
-"""Run the app in a child process on a free loopback port: for the browser tests and benchmarks.
+"""Run the app in a child process on a free loopback port, and the browser that visits it:
+for the browser tests and the benchmarks.
 
 The port is bound here and the listening socket handed to the child (``uvicorn`` serves on
 it), so no other server can take the port in between, even with one already on the machine.
@@ -18,6 +19,17 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# Debian's chromium, never a downloaded one; without the background-networking flags it keeps
+# trying to reach Google's hosts from a machine with no network.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SERVE = (
     "import socket, sys, uvicorn\n"
     "listening = socket.socket(fileno=int(sys.argv[1]))\n"

@@ -7,6 +7,7 @@ library's behaviour differs from the paper's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -210,35 +211,30 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
-# What each snippet needs imported, in the names the snippets use.
-IMPORTS: dict[str, tuple[str, str]] = {
-    # framework: (a name the code uses, the import that provides it)
-    "torch": ("torch.", "import torch"),
-    "keras": ("keras.", "import keras"),
-    "timm": ("timm.", "import timm"),
-    "torchvision": ("torchvision.", "import torchvision"),
-    "albumentations": ("A.", "import albumentations as A"),
-}
-EXTRA_IMPORTS: tuple[tuple[str, str], ...] = (
-    ("T.", "from torchvision import transforms as T"),
-    ("dropouts.", "import dropouts"),
-    ("torch.", "import torch"),
+# The imports a snippet's code needs, found by the names it uses.
+IMPORTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rf"(?<![\w.]){re.escape(name)}\."), line)
+    for name, line in (
+        ("torch", "import torch"),
+        ("torchvision", "import torchvision"),
+        ("T", "from torchvision import transforms as T"),
+        ("keras", "import keras"),
+        ("timm", "import timm"),
+        ("A", "import albumentations as A"),
+        ("dropouts", "import dropouts"),
+    )
 )
 
 
 def with_imports(snippet: Snippet) -> Snippet:
     """``snippet`` with the imports its code needs on top, so it runs as pasted."""
     needed = [
-        line
-        for name, line in (IMPORTS.get(snippet.framework, ("", "")), *EXTRA_IMPORTS)
-        if name and line and (name in snippet.code) and line not in snippet.code
+        line for used, line in IMPORTS if used.search(snippet.code) and line not in snippet.code
     ]
-    unique = list(dict.fromkeys(needed))
-    if not unique:
+    if not needed:
         return snippet
-    return Snippet(
-        snippet.framework, snippet.label, "\n".join([*unique, snippet.code]), snippet.note
-    )
+    code = "\n".join([*needed, snippet.code])
+    return Snippet(snippet.framework, snippet.label, code, snippet.note)
 
 
 def snippets(method_id: str, params: Mapping[str, ParamValue], seed: int) -> list[Snippet]:

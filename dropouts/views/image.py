@@ -165,17 +165,19 @@ def _gaussian_sigma(params: Mapping[str, ParamValue]) -> float:
 
 
 def _bin_index(value: float, low: float, high: float) -> int:
-    position = (value - low) / (high - low) * HISTOGRAM_BINS
-    return min(max(int(position), 0), HISTOGRAM_BINS - 1)
+    """The bin ``torch.histc`` puts ``value`` in (clamped to the range), asked of histc itself
+    so that a value on a bin edge lands where the measured histograms put it."""
+    one = torch.tensor([min(max(value, low), high)], dtype=torch.float64)
+    return int(torch.histc(one, bins=HISTOGRAM_BINS, min=low, max=high).argmax())
 
 
 def _two_point_histogram(
-    units: int, dropped: float, kept_value: float, low: float, high: float
+    dropped: float, kept: float, kept_value: float, low: float, high: float
 ) -> tuple[float, ...]:
-    """Expected counts when a fraction ``dropped`` of ``units`` is 0 and the rest ``kept_value``."""
+    """Counts when ``dropped`` units are 0 and ``kept`` units are ``kept_value``."""
     counts = [0.0] * HISTOGRAM_BINS
-    counts[_bin_index(0.0, low, high)] += units * dropped
-    counts[_bin_index(kept_value, low, high)] += units * (1.0 - dropped)
+    counts[_bin_index(0.0, low, high)] += dropped
+    counts[_bin_index(kept_value, low, high)] += kept
     return tuple(counts)
 
 
@@ -202,7 +204,7 @@ def image_theory(
         top = max(kept, 1.0)
         return ImageTheory(
             unit, "binary", p, keep * kept, p * keep * kept**2, 1.0 if inverted else keep,
-            (0.0, top), _two_point_histogram(units, p, kept, 0.0, top),
+            (0.0, top), _two_point_histogram(units * p, units * keep, kept, 0.0, top),
         )  # fmt: skip
     if method_id == "gaussian":
         sigma = _gaussian_sigma(params)
@@ -212,9 +214,10 @@ def image_theory(
     if method_id == "cutout":
         size, holes = int(_number(params, "size")), int(_number(params, "n_holes"))
         fraction = expectations.cutout_dropped_fraction(size, holes, height, width)
+        dropped = pixels * fraction
         return ImageTheory(
             "pixel", "binary", fraction, 1.0 - fraction, fraction * (1.0 - fraction), 1.0,
-            (0.0, 1.0), _two_point_histogram(pixels, fraction, 1.0, 0.0, 1.0),
+            (0.0, 1.0), _two_point_histogram(dropped, pixels - dropped, 1.0, 0.0, 1.0),
         )  # fmt: skip
     if method_id == "dropblock":
         p, block = _number(params, "p"), int(_number(params, "block_size"))
@@ -281,13 +284,6 @@ def mask_statistics(units: Tensor, theory: ImageTheory) -> Statistics:
     )
 
 
-def _histc_bin(value: float, low: float, high: float) -> int:
-    """The bin ``torch.histc`` puts ``value`` in (clamped to the range), asked of histc itself
-    so that a value on a bin edge lands exactly where the full histogram would put it."""
-    one = torch.tensor([min(max(value, low), high)], dtype=torch.float64)
-    return int(torch.histc(one, bins=HISTOGRAM_BINS, min=low, max=high).argmax())
-
-
 def _two_valued_statistics(units: Tensor, theory: ImageTheory) -> Statistics | None:
     """The same statistics, exactly, for a mask of zeros and one kept value ``v`` (every binary
     mask): from the count of zeros alone, without a histogram pass. None if it is not one."""
@@ -299,9 +295,6 @@ def _two_valued_statistics(units: Tensor, theory: ImageTheory) -> Statistics | N
     if zeros < total and int((units == value).sum()) != total - zeros:
         return None
     kept = (total - zeros) / total
-    low, high = theory.histogram_range
-    counts = [0] * HISTOGRAM_BINS
-    counts[_histc_bin(0.0, low, high)] += zeros
-    counts[_histc_bin(value, low, high)] += total - zeros
+    counts = _two_point_histogram(zeros, total - zeros, value, *theory.histogram_range)
     mean = value * kept
-    return zeros / total, mean, value * value * kept - mean * mean, tuple(counts)
+    return zeros / total, mean, value * value * kept - mean * mean, tuple(map(int, counts))

@@ -304,9 +304,9 @@ function renderMethod() {
   markPicked($("#picker"), method.id);
   $("#method-name").textContent = method.name;
   $("#method-summary").textContent = method.summary;
+  const citation = (paper) => `${paper.authors} (${paper.year}). ${paper.title}. ${paper.venue}.`;
   const paperLink = (paper, text) => Object.assign(document.createElement("a"), {
-    href: paper.url, target: "_blank", rel: "noopener", textContent: text,
-    title: `${paper.authors} (${paper.year}). ${paper.title}. ${paper.venue}.`,
+    href: paper.url, target: "_blank", rel: "noopener", textContent: text, title: citation(paper),
   });
   // Short citations under the name; the full references close the page.
   $("#method-papers").replaceChildren(
@@ -323,7 +323,7 @@ function renderMethod() {
   const references = document.createElement("ul");
   references.replaceChildren(...method.papers.map((paper) => {
     const item = document.createElement("li");
-    item.append(paperLink(paper, `${paper.authors} (${paper.year}). ${paper.title}. ${paper.venue}.`));
+    item.append(paperLink(paper, citation(paper)));
     return item;
   }));
   notes.replaceChildren(

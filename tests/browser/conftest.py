@@ -19,18 +19,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import ConsoleMessage, Error, Page, expect
 
-from app.loopback import serve
+from app.loopback import CHROMIUM, CHROMIUM_ARGS, serve
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 expect.set_options(timeout=10_000)
 
 
