@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from functools import lru_cache
 
-from dropouts.registry import FAMILIES, METHODS, SEED, VIEW_LABELS, Method, Param
-from dropouts.views.image import IMAGE_METHODS
+from dropouts.registry import FAMILIES, METHODS, SEED, VIEW_LABELS, VIEWS, Method, Param, ViewSpec
+from dropouts.views import BUILT, views_of
 
 from .mathml import to_mathml
-from .schemas import FamilyOut, MethodOut, MethodsOut, PaperOut, ParamOut
+from .schemas import FamilyOut, MethodOut, MethodsOut, PaperOut, ParamOut, ViewOut
 
 FAMILY_LABELS = {
     "dense": "Dense layers",
@@ -22,6 +22,7 @@ FAMILY_LABELS = {
 def param_out(param: Param) -> ParamOut:
     values = asdict(param)
     values["choices"] = list(param.choices)
+    values["choice_labels"] = list(param.choice_labels)
     return ParamOut(**values)
 
 
@@ -39,7 +40,17 @@ def method_out(method: Method) -> MethodOut:
         notes=list(method.notes),
         function=method.function,
         params=[param_out(param) for param in method.params],
-        image_view=method.id in IMAGE_METHODS,
+        image_view="image" in views_of(method.id, method.views),
+        built_views=list(views_of(method.id, method.views)),
+    )
+
+
+def view_out(view: ViewSpec) -> ViewOut:
+    return ViewOut(
+        id=view.id,
+        label=view.label,
+        built=view.id in BUILT,
+        params=[param_out(param) for param in view.params],
     )
 
 
@@ -48,6 +59,7 @@ def catalog() -> MethodsOut:
     return MethodsOut(
         families=[FamilyOut(id=family, label=FAMILY_LABELS[family]) for family in FAMILIES],
         views=dict(VIEW_LABELS),
+        view_specs=[view_out(view) for view in VIEWS],
         seed=param_out(SEED),
         methods=[method_out(method) for method in METHODS],
     )

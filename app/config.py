@@ -24,6 +24,7 @@ class Settings:
     max_stats_per_request: int = 512
     max_iteration: int = 1_000_000
     image_cache_size: int = 64
+    scene_cache_size: int = 64  # a feature-map scene holds 8 maps of 128 x 128: 0.5 MB
 
     @property
     def static_dir(self) -> Path:

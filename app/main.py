@@ -11,10 +11,12 @@ from . import errors, wire
 from .config import Settings
 from .images import ImageStore
 from .routes import api, pages
+from .scenes import SceneCache
 
 DESCRIPTION = """
-Dropout Lab applies a dropout method, on each request, to an image and returns the masks and
-statistics of the iterations you ask for. Every method, its paper and its parameters (with
+Dropout Lab applies a dropout method, on each request, in a view (an image, the feature maps of
+a convolutional stage run on it, a pooling grid) and returns the masks and statistics of the
+iterations you ask for. Every method, its paper and its parameters (with
 their ranges) are listed by `GET /api/methods`; errors are JSON
 `{"error": {"field", "message", "allowed"}}` with a 4xx status.
 """
@@ -31,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.images = ImageStore(settings)
+    app.state.scenes = SceneCache(settings.scene_cache_size)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
     errors.install(app)
     # Frames are already deflated and images are PNG: compress only text (pages, JSON, JS).

@@ -36,6 +36,7 @@ class ParamOut(BaseModel):
     step: float | None
     choices: list[str]
     nullable: bool = Field(description="Accepts an empty value meaning 'derived' (auto).")
+    choice_labels: list[str] = Field(description="What each choice means, where not obvious.")
 
 
 class MethodOut(BaseModel):
@@ -52,6 +53,9 @@ class MethodOut(BaseModel):
     function: str = Field(description="Where the method lives in the dropouts library.")
     params: list[ParamOut]
     image_view: bool = Field(description="Whether /api/frames can show it on an image.")
+    built_views: list[str] = Field(
+        description="The views of `views` that /api/frames can show it in, in that order."
+    )
 
 
 class FamilyOut(BaseModel):
@@ -59,9 +63,17 @@ class FamilyOut(BaseModel):
     label: str
 
 
+class ViewOut(BaseModel):
+    id: str = Field(description="The `view=` of /api/frames and of the page's URL.")
+    label: str
+    built: bool = Field(description="Whether /api/frames can show this view yet.")
+    params: list[ParamOut] = Field(description="The view's own parameters (what is shown).")
+
+
 class MethodsOut(BaseModel):
     families: list[FamilyOut]
     views: dict[str, str]
+    view_specs: list[ViewOut]
     seed: ParamOut
     methods: list[MethodOut]
 

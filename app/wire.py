@@ -1,26 +1,54 @@
-"""The wire format of animation frames: masks, not pictures.
+"""The wire format of frames and scenes: masks, not pictures; one container for every view.
 
-The browser already holds the picture, so a frame only needs its mask; the browser composites
-``picture x mask`` itself. Measured on the 512 x 512 astronaut (``make bench``), a
-packed-bit mask is 4-40 KB and costs well under a millisecond, where a PNG of the output costs
-20-70 ms and 300-450 KB and a JPEG about 1-2 ms and 60-130 KB (blurred edges, wrong pixels).
+The browser already holds the picture (or, for the feature-map and pooling views, the maps it
+fetched once from ``/api/scene``), so a frame only needs its mask and a few numbers; the
+browser composites ``maps x mask`` itself. Measured on the 512 x 512 astronaut (``make bench``),
+a packed-bit mask is 4-40 KB and costs well under a millisecond, where a PNG of the output
+costs 20-70 ms and 300-450 KB and a JPEG about 1-2 ms and 60-130 KB (blurred edges, wrong
+pixels).
 
-Mask encodings (``frame.mask.encoding``):
+Array encodings (each array's description carries ``encoding`` and, but for ``values``, its
+``shape`` ``[C, H, W]``):
 
-- ``bits``: a 0/1 mask, one bit per pixel, row-major, most significant bit first
-  (``numpy.packbits``), then zlib-deflated. Pixels with bit 1 are multiplied by ``value``;
-  the others by 0.
+- ``bits``: a mask of zeros and one kept value, one bit per unit, row-major over ``shape``,
+  most significant bit first (``numpy.packbits``), then zlib-deflated. Units with bit 1 are
+  multiplied by ``value``; the others by 0.
 - ``levels``: a real-valued mask (Gaussian noise) quantised to ``levels`` values evenly spaced
   on ``[low, high]`` (level ``k`` is ``low + k (high - low) / (levels - 1)``), one byte per
-  pixel, deflated with Huffman coding only. Noise does not compress: its size is set by the
-  number of levels (entropy about log2(levels / 8 * 4.13) bits per pixel over 1 +- 4 sigma).
+  unit, deflated with Huffman coding only. Noise does not compress: its size is set by the
+  number of levels (entropy about log2(levels / 8 * 4.13) bits per unit over 1 +- 4 sigma).
   Measured on 512 x 512 (``make bench``): 256 levels 233 KB, 64 levels 167 KB, 32 levels
-  133 KB, 16 levels 99 KB. 32 levels (steps of sigma / 4) look the same as 256 on screen and
-  cost half the bytes; the statistics and histograms are computed on the exact mask.
+  133 KB, 16 levels 99 KB. The image view sends 32 levels (steps of sigma / 4, which look the
+  same as 256 on screen); the feature-map view 16 (8 maps of 128 x 128 stay under 60 KB).
+  Statistics and histograms are computed on the exact mask.
 - ``values``: a handful of per-channel factors, inline in the header.
+- ``bytes``: non-negative values for display (feature maps), one byte per unit, deflated;
+  byte ``k`` of channel ``c`` stands for ``k / 255 * scale[c]``.
+
+Each view's payload (``GET /api/frames?view=…``; the header also names ``view``, ``method``,
+``seed``, ``params`` and ``theory``; every frame has its ``iteration``):
+
+- ``image``: per frame ``dropped_fraction``, ``mask_mean``, ``mask_variance``,
+  ``output_mean_ratio``, ``histogram`` (over ``theory.histogram_edges``), ``p_t`` (stochastic
+  dropout) and ``mask``: ``bits`` or ``levels`` of shape ``[1, H, W]`` (one factor per pixel,
+  shared by its colours), or ``values`` (spatial dropout: one factor per colour channel).
+  The header's ``width`` and ``height`` are the picture's.
+- ``feature_maps``: the same statistics over the pooled maps' activations, ``mask`` of shape
+  ``[C, h, w]`` (``[1, h, w]`` for Cutout, the same holes on every map; ``values``, one per map,
+  for spatial dropout) and, for Max-Drop, ``maxima_dropped`` (per map, whether its maximum
+  went). The maps themselves come from ``/api/scene?view=feature_maps`` as ``maps`` (``bytes``,
+  ``[C, h, w]``), with the filters, their kernels and labels in the scene's header.
+- ``pooling``: per frame ``dropped_fraction``, ``changed_fraction`` (windows whose winner is
+  not the plain max), ``winners`` and ``ranks`` (per window: the winning unit in reading order
+  and its rank, -1 and 0 when every unit was dropped), ``outputs``, ``rank_counts``,
+  ``mc_mean`` (the running mean of the outputs over iterations 0..i), ``mc_rms_error`` and
+  ``mc_rms_expected``, and ``mask``: ``bits`` of shape ``[1, 24, 24]`` on the zoomed square.
+  The theory holds each window's rank order, plain max, weighted pooling and scaled max, and
+  Wu & Gu's ``rank_probability``. The scene holds each map's zoomed square (values inline)
+  and where it lies in the map before pooling.
 
 The binary container (``application/x-dropout-frames``): the 4 bytes ``DLF1``, a little-endian
-uint32 header length, the UTF-8 JSON header, then the payloads; each mask's ``offset`` and
+uint32 header length, the UTF-8 JSON header, then the payloads; each array's ``offset`` and
 ``length`` locate its bytes after the header. ``format=json`` puts the payloads inline, in
 base64, instead.
 """
@@ -31,17 +59,26 @@ import base64
 import json
 import struct
 import zlib
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 import torch
 
-from dropouts.views.image import HISTOGRAM_BINS, ImageFrame, ImageTheory
+from dropouts.views.base import (
+    Array,
+    BinaryArray,
+    ByteArray,
+    Frame,
+    LevelArray,
+    Scene,
+    ValueArray,
+)
+from dropouts.views.masks import REAL_LEVELS, MaskTheory, mask_array
 
 MAGIC = b"DLF1"
 MEDIA_TYPE = "application/x-dropout-frames"
-REAL_LEVELS = 32
+
+__all__ = ["MAGIC", "MEDIA_TYPE", "REAL_LEVELS", "encode_array", "encode_mask"]
 
 
 def _huffman_deflate(data: bytes) -> bytes:
@@ -50,63 +87,86 @@ def _huffman_deflate(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def encode_mask(mask: torch.Tensor, theory: ImageTheory) -> tuple[dict[str, Any], bytes]:
-    """The mask's description for the header and its payload bytes."""
-    if theory.unit == "channel":
-        return {"encoding": "values", "values": [float(v) for v in mask.flatten()]}, b""
-    plane = mask.reshape(mask.shape[-2], mask.shape[-1]).numpy()
-    if theory.mask_kind == "binary":
+def _shape(tensor: torch.Tensor) -> list[int]:
+    """``[C, H, W]`` of a mask or map tensor (a 2-D one is one channel)."""
+    shape = list(tensor.shape)
+    return [1, *shape] if len(shape) == 2 else shape[-3:]
+
+
+def encode_array(array: Array) -> tuple[dict[str, Any], bytes]:
+    """An array's description for the header and its payload bytes (empty when inline)."""
+    if isinstance(array, ValueArray):
+        return {"encoding": "values", "values": list(array.values)}, b""
+    shape = _shape(array.tensor)
+    if isinstance(array, BinaryArray):
+        plane = array.tensor.reshape(-1).numpy()
         kept = plane != 0
-        first = int(np.argmax(kept))  # the kept value, without copying every kept pixel
-        value = float(plane.flat[first]) if kept.flat[first] else 0.0
+        first = int(np.argmax(kept))  # the kept value, without copying every kept unit
+        value = float(plane[first]) if kept[first] else 0.0
         payload = zlib.compress(np.packbits(kept).tobytes(), 1)
-        return {"encoding": "bits", "value": value}, payload
-    low, high = theory.histogram_range
-    top = REAL_LEVELS - 1
-    levels = np.clip(np.rint((plane - low) * (top / (high - low))), 0, top)
-    payload = _huffman_deflate(levels.astype(np.uint8).tobytes())
-    return {"encoding": "levels", "low": low, "high": high, "levels": REAL_LEVELS}, payload
+        return {"encoding": "bits", "value": value, "shape": shape}, payload
+    if isinstance(array, LevelArray):
+        top = array.levels - 1
+        scaled = (array.tensor.reshape(-1).numpy() - array.low) * (top / (array.high - array.low))
+        levels = np.clip(np.rint(scaled), 0, top).astype(np.uint8)
+        description = {
+            "encoding": "levels",
+            "low": array.low,
+            "high": array.high,
+            "levels": array.levels,
+            "shape": shape,
+        }
+        return description, _huffman_deflate(levels.tobytes())
+    if isinstance(array, ByteArray):
+        values = array.tensor.reshape(shape[0], -1).double()
+        scale = values.amax(dim=1).clamp(min=0.0)
+        safe = torch.where(scale > 0, scale, torch.ones_like(scale))
+        quantised = (values.clamp(min=0.0) / safe[:, None] * 255).round().to(torch.uint8)
+        payload = zlib.compress(quantised.numpy().tobytes(), 6)
+        return {"encoding": "bytes", "scale": scale.tolist(), "shape": shape}, payload
+    raise TypeError(f"cannot encode {type(array).__name__}")
 
 
-def _frame_header(frame: ImageFrame) -> dict[str, Any]:
-    return {
-        "iteration": frame.iteration,
-        "dropped_fraction": frame.dropped_fraction,
-        "mask_mean": frame.mask_mean,
-        "mask_variance": frame.mask_variance,
-        "output_mean_ratio": frame.output_mean_ratio,
-        "histogram": list(frame.histogram),
-        "p_t": frame.p_t,
-    }
+def encode_mask(mask: torch.Tensor, theory: MaskTheory) -> tuple[dict[str, Any], bytes]:
+    """A mask of the image or feature-map view as it travels (see :func:`encode_array`)."""
+    return encode_array(mask_array(mask, theory))
 
 
-def histogram_edges(theory: ImageTheory) -> list[float]:
-    low, high = theory.histogram_range
-    return [low + (high - low) * i / HISTOGRAM_BINS for i in range(HISTOGRAM_BINS + 1)]
-
-
-def build_header(
-    context: dict[str, Any], theory: ImageTheory, frames: list[ImageFrame], *, with_masks: bool
-) -> tuple[dict[str, Any], list[bytes]]:
-    """The JSON header (context, theory, per-frame stats) and the mask payloads in order."""
-    payloads: list[bytes] = []
-    frame_headers = []
-    offset = 0
-    for frame in frames:
-        if not with_masks:
-            frame_headers.append(_frame_header(frame))
-            continue
-        description, payload = encode_mask(frame.mask, theory)
+def _with_arrays(
+    entry: dict[str, Any], arrays: dict[str, Array], payloads: list[bytes], offset: int
+) -> int:
+    """Describe ``arrays`` into ``entry``, append their payloads; the next offset."""
+    for name, array in arrays.items():
+        description, payload = encode_array(array)
         if payload:
             description |= {"offset": offset, "length": len(payload)}
             offset += len(payload)
             payloads.append(payload)
-        frame_headers.append(_frame_header(frame) | {"mask": description})
-    header = context | {
-        "theory": asdict(theory) | {"histogram_edges": histogram_edges(theory)},
-        "frames": frame_headers,
-    }
-    return header, payloads
+        entry[name] = description
+    return offset
+
+
+def build_header(
+    context: dict[str, Any], theory: dict[str, Any], frames: list[Frame], *, with_masks: bool
+) -> tuple[dict[str, Any], list[bytes]]:
+    """The JSON header (context, theory, per-frame stats) and the array payloads in order."""
+    payloads: list[bytes] = []
+    frame_headers = []
+    offset = 0
+    for frame in frames:
+        entry: dict[str, Any] = {"iteration": frame.iteration, **frame.stats}
+        if with_masks:
+            offset = _with_arrays(entry, frame.arrays, payloads, offset)
+        frame_headers.append(entry)
+    return context | {"theory": theory, "frames": frame_headers}, payloads
+
+
+def build_scene(context: dict[str, Any], scene: Scene) -> tuple[dict[str, Any], list[bytes]]:
+    """A view's scene: what it draws once per input (the feature maps, the kernels…)."""
+    payloads: list[bytes] = []
+    arrays: dict[str, Any] = {}
+    _with_arrays(arrays, scene.arrays, payloads, 0)
+    return context | scene.info | {"arrays": arrays}, payloads
 
 
 def to_binary(header: dict[str, Any], payloads: list[bytes]) -> bytes:
@@ -114,17 +174,20 @@ def to_binary(header: dict[str, Any], payloads: list[bytes]) -> bytes:
     return b"".join([MAGIC, struct.pack("<I", len(encoded)), encoded, *payloads])
 
 
+def _inline(entry: dict[str, Any], remaining: Any) -> dict[str, Any]:
+    """``entry`` with every located array's bytes inline as ``data`` (base64)."""
+    out = dict(entry)
+    for name, value in entry.items():
+        if isinstance(value, dict) and "offset" in value and "length" in value:
+            array = {k: v for k, v in value.items() if k not in ("offset", "length")}
+            array["data"] = base64.b64encode(next(remaining)).decode()
+            out[name] = array
+    return out
+
+
 def to_json(header: dict[str, Any], payloads: list[bytes]) -> dict[str, Any]:
-    """The same content with each payload inline as ``mask.data`` (base64)."""
+    """The same content with each payload inline as ``data`` (base64)."""
     remaining = iter(payloads)
-    frames = []
-    for frame in header["frames"]:
-        if "mask" not in frame:
-            frames.append(frame)
-            continue
-        mask = dict(frame["mask"])
-        if "offset" in mask:
-            del mask["offset"], mask["length"]
-            mask["data"] = base64.b64encode(next(remaining)).decode()
-        frames.append(frame | {"mask": mask})
-    return header | {"frames": frames}
+    if "frames" in header:
+        return header | {"frames": [_inline(frame, remaining) for frame in header["frames"]]}
+    return header | {"arrays": _inline(header.get("arrays", {}), remaining)}

@@ -37,7 +37,9 @@ from app import wire
 from app.config import Settings
 from app.images import ImageStore
 from dropouts.registry import ParamValue, get_method, validate_params
+from dropouts.views.image import VIEW as IMAGE
 from dropouts.views.image import image_frame, image_theory
+from dropouts.views.masks import MaskTheory
 
 FRAMES = 20
 SERVER_REPEATS = 50
@@ -91,7 +93,7 @@ def one_bit_png(mask: torch.Tensor) -> bytes:
     return buffer.getvalue()
 
 
-def wire_encoder(theory: wire.ImageTheory) -> Encoder:
+def wire_encoder(theory: MaskTheory) -> Encoder:
     def encode(mask: torch.Tensor) -> bytes:
         _, payload = wire.encode_mask(mask, theory)
         return payload
@@ -99,7 +101,7 @@ def wire_encoder(theory: wire.ImageTheory) -> Encoder:
     return encode
 
 
-def options_for(picture: torch.Tensor, case: Case, theory: wire.ImageTheory) -> dict[str, Encoder]:
+def options_for(picture: torch.Tensor, case: Case, theory: MaskTheory) -> dict[str, Encoder]:
     options: dict[str, Encoder] = {
         "(a) output PNG": image_encoder(picture, "PNG"),
         "(b) output JPEG q85": image_encoder(picture, "JPEG", quality=85),
@@ -115,7 +117,7 @@ def options_for(picture: torch.Tensor, case: Case, theory: wire.ImageTheory) -> 
     return options
 
 
-def quantised(theory: wire.ImageTheory, levels: int) -> Encoder:
+def quantised(theory: MaskTheory, levels: int) -> Encoder:
     """The mask as ``levels`` evenly spaced values on the histogram range, one byte each."""
     low, high = theory.histogram_range
 
@@ -154,11 +156,18 @@ def server_frame_ms(picture: torch.Tensor, image_id: str, case: Case) -> tuple[f
     height, width = picture.shape[1:]
     context = {"method": case.method, "image": image_id, "width": width, "height": height}
 
+    scene = IMAGE.scene(picture)
+
     def one(iteration: int) -> bytes:
-        theory = image_theory(case.method, params, height, width)
-        frame = image_frame(case.method, picture, params, 0, iteration, theory)
+        theory = IMAGE.theory(case.method, params, scene)
+        frames = IMAGE.frames(
+            case.method, params, 0, range(iteration, iteration + 1), scene, theory
+        )
         header, payloads = wire.build_header(
-            context | {"seed": 0, "params": params}, theory, [frame], with_masks=True
+            context | {"seed": 0, "params": params},
+            IMAGE.theory_json(theory),
+            frames,
+            with_masks=True,
         )
         return wire.to_binary(header, payloads)
 
@@ -207,7 +216,7 @@ def main() -> None:
         print()
 
     print(
-        f"server time of one frame (image_theory + image_frame + build_header + to_binary), "
+        f"server time of one frame (theory + frame + build_header + to_binary), "
         f"median of {SERVER_REPEATS}"
     )
     header = f"{'image':<19}{'setting':<19}{'ms':>9}{'KB':>9}  <= {TARGET_SERVER_MS:g} ms"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Literal
 
 import torch
 
@@ -83,3 +84,38 @@ def stochastic_expected_p(mu: float, sigma: float, max_p: float = 0.7) -> float:
         + mu * inside
         + sigma * (_normal_pdf(lower) - _normal_pdf(upper))
     )
+
+
+def _window_span(position: int, window: int, length: int) -> int:
+    """How many of ``window`` cells centred on ``position`` (as Max-Drop centres them: from
+    ``position - window // 2``) lie inside ``0 .. length - 1``."""
+    first = position - window // 2
+    return min(length, first + window) - max(0, first)
+
+
+def max_drop_dropped_fraction(
+    x: torch.Tensor, p: float, mode: Literal["feature", "channel"], window: int
+) -> float:
+    """Exact expected fraction of units that Max-Drop zeroes on ``x`` ``(C, H, W)``.
+
+    The maxima are fixed by ``x``; only the coin flips are random (Park & Kwak 2016).
+    Feature-wise, map ``c`` loses the window around its (first) maximum with probability ``p``:
+    ``p * sum_c area_c / (C H W)``, each area clipped by the border. Channel-wise, every position
+    ``s`` flips its own coin and, on heads, zeroes the window around ``s`` in the channel holding
+    its maximum: unit ``(c, y, x)`` survives only if each of the ``n`` positions whose window
+    covers it with ``c`` as their argmax flips tails, so it goes with ``1 - (1 - p)^n``.
+    """
+    channels, height, width = x.shape
+    if mode == "feature":
+        flat = x.reshape(channels, -1).argmax(dim=1)
+        area = 0
+        for index in flat.tolist():
+            row, column = divmod(int(index), width)
+            area += _window_span(row, window, height) * _window_span(column, window, width)
+        return p * area / (channels * height * width)
+    winners = torch.nn.functional.one_hot(x.argmax(dim=0), channels).permute(2, 0, 1)
+    before, after = window - 1 - window // 2, window // 2
+    padded = torch.nn.functional.pad(winners.double()[None], (before, after, before, after))
+    ones = torch.ones((channels, 1, window, window), dtype=torch.float64)
+    covering = torch.nn.functional.conv2d(padded, ones, groups=channels)[0]
+    return float((1.0 - (1.0 - p) ** covering).mean())

@@ -20,16 +20,6 @@ ParamKind = Literal["float", "int", "choice", "bool"]
 ParamValue = float | int | str | bool | None
 
 FAMILIES: tuple[Family, ...] = ("dense", "convolutional", "recurrent", "inference")
-VIEW_LABELS: dict[View, str] = {
-    "image": "image pixels",
-    "feature_maps": "CNN feature maps",
-    "pooling": "feature maps with the pooling grid",
-    "dense": "toy dense network",
-    "lstm": "LSTM over time",
-    "uncertainty": "toy regression and classification",
-    "compression": "dense net trained on a real data set",
-    "residual": "residual stack",
-}
 
 
 @dataclass(frozen=True)
@@ -62,6 +52,7 @@ class Param:
     step: float | None = None
     choices: tuple[str, ...] = ()
     nullable: bool = False
+    choice_labels: tuple[str, ...] = ()  # what each choice means, in words, if not obvious
 
     def allowed(self) -> str:
         """The allowed values, in words, for error messages."""
@@ -151,21 +142,29 @@ def _coerce(param: Param, value: object) -> ParamValue:
     return int(number) if param.kind == "int" else number
 
 
-def validate_params(method: Method, values: Mapping[str, object]) -> dict[str, ParamValue]:
-    """Check ``values`` against the method's parameters and fill in the defaults.
+def validate_values(
+    params: tuple[Param, ...], values: Mapping[str, object], owner: str
+) -> dict[str, ParamValue]:
+    """Check ``values`` against ``params`` (of a method or a view, named ``owner`` in errors)
+    and fill in the defaults.
 
     Unknown names raise :class:`ParamError` too, so that a typo in a URL is reported rather
     than silently ignored.
     """
-    known = {param.name for param in method.params}
+    known = {param.name for param in params}
     for name in values:
         if name not in known:
             allowed = ", ".join(sorted(known)) or "no parameters"
-            raise ParamError(name, f"unknown parameter for {method.id}", allowed)
+            raise ParamError(name, f"unknown parameter for {owner}", allowed)
     return {
         param.name: _coerce(param, values[param.name]) if param.name in values else param.default
-        for param in method.params
+        for param in params
     }
+
+
+def validate_params(method: Method, values: Mapping[str, object]) -> dict[str, ParamValue]:
+    """Check ``values`` against the method's parameters and fill in the defaults."""
+    return validate_values(method.params, values, method.id)
 
 
 # ---------------------------------------------------------------- shared parameters
@@ -535,8 +534,8 @@ METHODS: tuple[Method, ...] = (
         views=("feature_maps",),
         summary="The HIGHEST activations are dropped, per feature map or across channels, "
         "instead of random ones.",
-        formula=r"y = x \odot M,\quad M = 0 \text{ at } \arg\max \text{ (each map or each "
-        r"position) with probability } p",
+        formula=r"y = x \odot M,\quad M = 0 \text{ at } \mathrm{arg\,max} \text{ (each map or "
+        r"each position) with probability } p",
         test_time="Identity; the expectation is biased, since maxima are removed.",
         params=(
             _p(
@@ -898,3 +897,71 @@ def get_method(method_id: str) -> Method:
 
 def methods_with_view(view: View) -> tuple[Method, ...]:
     return tuple(method for method in METHODS if view in method.views)
+
+
+# ---------------------------------------------------------------- the views
+
+# The fixed filters of the feature-map stage (dropouts.views.features): id -> what it detects.
+FILTERS: dict[str, str] = {
+    "edge_0": "edge, brighter →",
+    "edge_45": "edge, brighter ↗",
+    "edge_90": "edge, brighter ↑",
+    "edge_135": "edge, brighter ↖",
+    "red_green": "red, not green",
+    "yellow_blue": "yellow, not blue",
+    "centre_on": "bright spot",
+    "centre_off": "dark spot",
+}
+FILTER_IDS: tuple[str, ...] = tuple(FILTERS)
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """One view: its id (the URL's ``view=``), its label, and the parameters of the view
+    itself (what is shown, not how the method drops), validated like a method's."""
+
+    id: View
+    label: str
+    params: tuple[Param, ...] = ()
+
+
+VIEWS: tuple[ViewSpec, ...] = (
+    ViewSpec("image", "image pixels"),
+    ViewSpec("feature_maps", "CNN feature maps"),
+    ViewSpec(
+        "pooling",
+        "feature maps with the pooling grid",
+        (
+            Param(
+                "map",
+                "feature map",
+                "edge_0",
+                "Which map of the convolutional stage to zoom into (before its pooling); the "
+                "zoomed square is where the map is most active.",
+                kind="choice",
+                choices=FILTER_IDS,
+                choice_labels=tuple(FILTERS.values()),
+            ),
+        ),
+    ),
+    ViewSpec("dense", "toy dense network"),
+    ViewSpec("lstm", "LSTM over time"),
+    ViewSpec("uncertainty", "toy regression and classification"),
+    ViewSpec("compression", "dense net trained on a real data set"),
+    ViewSpec("residual", "residual stack"),
+)
+VIEWS_BY_ID: dict[str, ViewSpec] = {view.id: view for view in VIEWS}
+VIEW_LABELS: dict[View, str] = {view.id: view.label for view in VIEWS}
+
+
+def get_view(view_id: str) -> ViewSpec:
+    """The view with this id; ``KeyError`` naming the known ids otherwise."""
+    try:
+        return VIEWS_BY_ID[view_id]
+    except KeyError:
+        raise KeyError(f"unknown view {view_id!r}; known: {', '.join(VIEWS_BY_ID)}") from None
+
+
+def validate_view_params(view: ViewSpec, values: Mapping[str, object]) -> dict[str, ParamValue]:
+    """Check ``values`` against the view's own parameters and fill in the defaults."""
+    return validate_values(view.params, values, f"the {view.id} view")

@@ -14,7 +14,8 @@ from stats import seeded
 
 from app import wire
 from dropouts.registry import get_method, validate_params
-from dropouts.views.image import ImageTheory, image_frame, image_theory
+from dropouts.views.image import VIEW as IMAGE
+from dropouts.views.image import ImageTheory, histogram_edges, image_frame, image_theory
 
 # 451 x 300 (the cat): 135,300 pixels, not a multiple of 8, so the last byte is padded.
 HEIGHT, WIDTH = 300, 451
@@ -127,11 +128,12 @@ def test_channel_masks_are_inline_values(scaling: str) -> None:
 
 def test_containers_locate_every_payload_and_agree() -> None:
     params, theory = setting("standard", p=0.3)
-    frames = [image_frame("standard", PICTURE, params, 9, i, theory) for i in range(4)]
+    frames = IMAGE.frames("standard", params, 9, range(4), IMAGE.scene(PICTURE), theory)
     context = {"method": "standard", "image": "test", "width": WIDTH, "height": HEIGHT}
-    header, payloads = wire.build_header(context, theory, frames, with_masks=True)
-    assert header["theory"]["histogram_edges"] == wire.histogram_edges(theory)
-    assert len(header["theory"]["histogram_edges"]) == len(frames[0].histogram) + 1
+    theory_json = IMAGE.theory_json(theory)
+    header, payloads = wire.build_header(context, theory_json, frames, with_masks=True)
+    assert header["theory"]["histogram_edges"] == histogram_edges(theory)
+    assert len(header["theory"]["histogram_edges"]) == len(frames[0].stats["histogram"]) + 1
     body = wire.to_binary(header, payloads)
     assert body[:4] == wire.MAGIC == b"DLF1"
     (length,) = struct.unpack("<I", body[4:8])
@@ -151,7 +153,7 @@ def test_containers_locate_every_payload_and_agree() -> None:
         assert "offset" not in json_frame["mask"] and "length" not in json_frame["mask"]
         assert base64.b64decode(json_frame["mask"]["data"]) == payload
     # Statistics only: no payloads, no mask descriptions.
-    header, payloads = wire.build_header(context, theory, frames, with_masks=False)
+    header, payloads = wire.build_header(context, theory_json, frames, with_masks=False)
     assert payloads == []
     assert all("mask" not in frame for frame in header["frames"])
     assert len(wire.to_binary(header, payloads)) == 8 + len(

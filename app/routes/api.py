@@ -14,20 +14,32 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from dropouts import snippets as code_snippets
-from dropouts.registry import METHODS, SEED, Method, ParamValue, get_method, validate_params
-from dropouts.views.image import IMAGE_METHODS, image_frame, image_theory
+from dropouts.registry import (
+    METHODS,
+    SEED,
+    Method,
+    ParamValue,
+    ViewSpec,
+    get_method,
+    get_view,
+    validate_params,
+    validate_view_params,
+)
+from dropouts.views import BUILT, View, views_of
 
 from .. import wire
 from ..catalog import catalog
 from ..config import Settings
 from ..errors import ApiError
 from ..images import ImageStore, StoredImage
+from ..scenes import SceneCache
 from ..schemas import CodeOut, ErrorOut, ImageOut, MethodsOut, SnippetOut
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-RESERVED = frozenset({"method", "image", "seed", "start", "count", "format", "masks"})
+RESERVED = frozenset({"view", "method", "image", "seed", "start", "count", "format", "masks"})
+VIEW_DESCRIPTION = "The view: " + ", ".join(BUILT) + " (image when absent, as in older links)."
 UPLOAD_CHUNK = 1 << 16
 
 
@@ -41,6 +53,11 @@ def store_of(request: Request) -> ImageStore:
     return store
 
 
+def scenes_of(request: Request) -> SceneCache:
+    scenes: SceneCache = request.app.state.scenes
+    return scenes
+
+
 def image_out(image: StoredImage) -> ImageOut:
     return ImageOut(
         id=image.id,
@@ -52,27 +69,43 @@ def image_out(image: StoredImage) -> ImageOut:
     )
 
 
-def lookup_method(method_id: str, *, need_image_view: bool = False) -> Method:
+def lookup_method(method_id: str, view: View[object] | None = None) -> Method:
+    """The method, checked to be shown by ``view`` when one is given; 422 naming the field."""
     try:
         method = get_method(method_id)
     except KeyError:
-        known = IMAGE_METHODS if need_image_view else tuple(m.id for m in METHODS)
+        known = view.methods if view else tuple(m.id for m in METHODS)
         raise ApiError(422, "method", f"unknown method {method_id!r}", ", ".join(known)) from None
-    if need_image_view and method.id not in IMAGE_METHODS:
-        views = ", ".join(method.views)
+    if view is not None and not view.shows(method.id):
+        built = views_of(method.id, method.views)
+        shown = ", ".join(built) if built else "no view yet (" + ", ".join(method.views) + ")"
         raise ApiError(
             422,
             "method",
-            f"{method.id} is shown on: {views}; it has no image view yet",
-            ", ".join(IMAGE_METHODS),
+            f"{method.id} has no {view.id} view; its views: {shown}",
+            ", ".join(view.methods),
         )
     return method
 
 
-def method_params(request: Request, method: Method) -> dict[str, ParamValue]:
-    """The method's parameters from the query string, checked against the registry."""
+def lookup_view(view_id: str) -> tuple[View[object], ViewSpec]:
+    """A built view and its registry entry; 422 naming the built views otherwise."""
+    if view_id not in BUILT:
+        raise ApiError(422, "view", f"no view {view_id!r}", ", ".join(BUILT))
+    return BUILT[view_id], get_view(view_id)
+
+
+def method_params(
+    request: Request, method: Method, view: ViewSpec | None = None
+) -> dict[str, ParamValue]:
+    """The method's (and the view's own) parameters from the query string, checked against
+    the registry."""
     given = {key: value for key, value in request.query_params.items() if key not in RESERVED}
-    return validate_params(method, given)
+    own = {param.name for param in view.params} if view else set()
+    params = validate_params(method, {k: v for k, v in given.items() if k not in own})
+    if view is None:
+        return params
+    return params | validate_view_params(view, {k: v for k, v in given.items() if k in own})
 
 
 @router.get("/methods", response_model=MethodsOut, summary="Every method, its paper and parameters")
@@ -127,7 +160,7 @@ def get_image(image_id: str, store: Annotated[ImageStore, Depends(store_of)]) ->
 
 @router.get(
     "/frames",
-    summary="Animation frames of a method on an image",
+    summary="Animation frames of a method in a view",
     response_class=Response,
     responses={200: {"content": {wire.MEDIA_TYPE: {}, "application/json": {}}}},
 )
@@ -135,7 +168,9 @@ def get_frames(
     request: Request,
     store: Annotated[ImageStore, Depends(store_of)],
     settings: Annotated[Settings, Depends(settings_of)],
-    method: Annotated[str, Query(description="An image method: " + ", ".join(IMAGE_METHODS))],
+    scenes: Annotated[SceneCache, Depends(scenes_of)],
+    method: Annotated[str, Query(description="A method the view shows (see /api/methods).")],
+    view: Annotated[str, Query(description=VIEW_DESCRIPTION)] = "image",
     image: Annotated[str, Query(description="A sample name or an upload id.")] = "cat",
     seed: Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)] = 0,
     start: Annotated[int, Query(ge=0, description="First iteration.")] = 0,
@@ -147,26 +182,26 @@ def get_frames(
 ) -> Response:
     """Masks and statistics of iterations ``start .. start + count - 1``.
 
-    Also takes the method's parameters by name (``p=0.3&scaling=inverted``…), as listed by
-    ``/api/methods``. Each iteration's mask depends only on (method, parameters, seed,
-    iteration, image), so the answer is cacheable.
+    Also takes the method's parameters by name (``p=0.3&scaling=inverted``…), and the view's
+    own (``map=edge_0`` for the pooling view), as listed by ``/api/methods``. Each iteration
+    depends only on (view, method, parameters, seed, iteration, image), so the answer is
+    cacheable. Each view's payload is described in app/wire.py.
     """
-    chosen = lookup_method(method, need_image_view=True)
+    shown, spec = lookup_view(view)
+    chosen = lookup_method(method, shown)
     most = settings.max_frames_per_request if masks else settings.max_stats_per_request
     if count > most:
         raise ApiError(422, "count", f"{count} frames in one request", f"1 to {most}")
-    if start + count > settings.max_iteration:
-        raise ApiError(
-            422, "start", "iteration out of range", f"0 to {settings.max_iteration - count}"
-        )
-    params = method_params(request, chosen)
+    last = min(settings.max_iteration, shown.max_iteration or settings.max_iteration)
+    if start + count > last:
+        raise ApiError(422, "start", "iteration out of range", f"0 to {last - count}")
+    params = method_params(request, chosen, spec)
     picture = store.get(image)
-    theory = image_theory(chosen.id, params, picture.height, picture.width)
-    frames = [
-        image_frame(chosen.id, picture.tensor, params, seed, iteration, theory)
-        for iteration in range(start, start + count)
-    ]
+    scene = scenes.get(shown, picture)
+    theory = shown.theory(chosen.id, params, scene)
+    frames = shown.frames(chosen.id, params, seed, range(start, start + count), scene, theory)
     context: dict[str, Any] = {
+        "view": shown.id,
         "method": chosen.id,
         "image": picture.id,
         "width": picture.width,
@@ -174,7 +209,35 @@ def get_frames(
         "seed": seed,
         "params": params,
     }
-    header, payloads = wire.build_header(context, theory, frames, with_masks=masks)
+    header, payloads = wire.build_header(
+        context, shown.theory_json(theory), frames, with_masks=masks
+    )
+    return _container(header, payloads, format)
+
+
+@router.get(
+    "/scene",
+    summary="What a view draws once per image (the feature maps, their filters…)",
+    response_class=Response,
+    responses={200: {"content": {wire.MEDIA_TYPE: {}, "application/json": {}}}},
+)
+def get_scene(
+    store: Annotated[ImageStore, Depends(store_of)],
+    scenes: Annotated[SceneCache, Depends(scenes_of)],
+    view: Annotated[str, Query(description=VIEW_DESCRIPTION)] = "image",
+    image: Annotated[str, Query(description="A sample name or an upload id.")] = "cat",
+    format: Annotated[Literal["binary", "json"], Query(description="See app/wire.py.")] = "binary",
+) -> Response:
+    """The part of a view that does not change with the method, its parameters or the
+    iteration: it depends on the image alone, so it is fetched once and cached for good."""
+    shown, _ = lookup_view(view)
+    picture = store.get(image)
+    context = {"view": shown.id, "image": picture.id}
+    header, payloads = wire.build_scene(context, scenes.get(shown, picture))
+    return _container(header, payloads, format)
+
+
+def _container(header: dict[str, Any], payloads: list[bytes], format: str) -> Response:
     headers = {"Cache-Control": IMMUTABLE}
     if format == "json":
         return JSONResponse(wire.to_json(header, payloads), headers=headers)

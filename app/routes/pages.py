@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
+
+from dropouts.registry import get_method
+from dropouts.views import views_of
 
 from ..catalog import catalog
 from ..images import ImageStore
@@ -29,6 +33,40 @@ def templates_of(request: Request) -> Jinja2Templates:
     return templates
 
 
+# The page's own modules, announced in its head so the browser fetches them all at once
+# instead of discovering them import by import (static/js/main.js imports these).
+SHELL_MODULES = (
+    "main.js",
+    "api.js",
+    "colours.js",
+    "controls.js",
+    "frames.js",
+    "images.js",
+    "picker.js",
+    "player.js",
+    "sharing.js",
+    "state.js",
+    "stats.js",
+    "plotly.js",
+)
+
+
+def view_modules(view_id: str) -> tuple[str, ...]:
+    """The view's module and those it imports (the image view's helpers are shared)."""
+    return (f"views/{view_id}.js", "views/image.js", "views/reconstruction.js")
+
+
+def opening_view(query: Mapping[str, str]) -> str:
+    """The view the page will open for this query, as static/js/state.js chooses it."""
+    try:
+        method = get_method(query.get("method", "standard"))
+    except KeyError:
+        method = get_method("standard")
+    built = views_of(method.id, method.views)
+    asked = query.get("view", "")
+    return asked if asked in built else (built[0] if built else "image")
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(
     request: Request,
@@ -41,10 +79,14 @@ def index(
         "catalog": catalog().model_dump(),
         "images": [image_out(image).model_dump() for image in store.samples()],
     }
+    preload = dict.fromkeys(SHELL_MODULES + view_modules(opening_view(request.query_params)))
     return templates.TemplateResponse(
         request,
         "index.html",
-        {"boot_json": json.dumps(boot, separators=(",", ":")).replace("</", "<\\/")},
+        {
+            "boot_json": json.dumps(boot, separators=(",", ":")).replace("</", "<\\/"),
+            "preload": list(preload),
+        },
     )
 
 

@@ -1,5 +1,32 @@
 """Views: a method applied to something a person can look at (an image, feature maps, …).
 
 Each view turns registry parameters, a seed and an iteration number into the masks and
-statistics that the web app draws; it knows nothing of HTTP.
+statistics that the web app draws; it knows nothing of HTTP. Every view is one module here
+with a ``VIEW`` object (a :class:`~dropouts.views.base.View`) and one ES module in
+``static/js/views/``; :data:`BUILT` lists them by the registry's view id.
 """
+
+from __future__ import annotations
+
+from .base import View
+from .feature_maps import VIEW as FEATURE_MAPS
+from .image import VIEW as IMAGE
+from .pooling import VIEW as POOLING
+
+BUILT: dict[str, View[object]] = {
+    view.id: view  # type: ignore[misc]
+    for view in (IMAGE, FEATURE_MAPS, POOLING)
+}
+
+
+def built_view(view_id: str) -> View[object]:
+    """The built view with this id; ``KeyError`` naming the built ones otherwise."""
+    try:
+        return BUILT[view_id]
+    except KeyError:
+        raise KeyError(f"no {view_id!r} view is built; built: {', '.join(BUILT)}") from None
+
+
+def views_of(method_id: str, declared: tuple[str, ...]) -> tuple[str, ...]:
+    """Of the views a method's registry entry declares, those that are built, in its order."""
+    return tuple(view for view in declared if view in BUILT and BUILT[view].shows(method_id))

@@ -1,5 +1,5 @@
-// Talking to the server: frames (binary, see app/wire.py), statistics, uploads, code.
-// No dropout math here: masks arrive computed; this module only unpacks bytes.
+// Talking to the server: frames and scenes (binary, see app/wire.py), statistics, uploads,
+// code. No dropout math here: masks arrive computed; this module only unpacks bytes.
 
 import { paramQuery } from "./state.js";
 
@@ -25,6 +25,7 @@ async function failure(response) {
 
 function frameQuery(state, start, count, extra = {}) {
   const query = paramQuery(state);
+  query.set("view", state.view);
   query.set("method", state.method);
   query.set("image", state.image);
   query.set("seed", String(state.seed));
@@ -39,10 +40,10 @@ async function inflate(bytes) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-// One byte per pixel, 1 kept and 0 dropped, from the packed bits (most significant first).
-function unpackBits(packed, pixels) {
-  const bits = new Uint8Array(pixels);
-  for (let i = 0; i < pixels; i += 1) bits[i] = (packed[i >> 3] >> (7 - (i & 7))) & 1;
+// One byte per unit, 1 kept and 0 dropped, from the packed bits (most significant first).
+function unpackBits(packed, units) {
+  const bits = new Uint8Array(units);
+  for (let i = 0; i < units; i += 1) bits[i] = (packed[i >> 3] >> (7 - (i & 7))) & 1;
   return bits;
 }
 
@@ -53,36 +54,66 @@ function levelFactors({ low, high, levels }) {
   return factors;
 }
 
-// A mask as the views use it: { bits, value } (binary), { levels, factors } (real-valued:
-// a level index per pixel and the factor of each level) or { channels } (one per channel).
-async function decodeMask(description, body, pixels) {
+// An array as the views use it, with its `shape` [C, H, W]:
+// { bits, value } (a 0/1 mask: bits[u] ? value : 0), { levels, factors } (real-valued: a level
+// per unit and the factor of each level), { channels } (one factor per channel) or
+// { bytes, scale } (display values: bytes[u] / 255 * scale[channel]).
+async function decodeArray(description, body) {
   if (description.encoding === "values") return { channels: description.values };
+  const { shape } = description;
+  const units = shape[0] * shape[1] * shape[2];
   const raw = await inflate(body.subarray(description.offset, description.offset + description.length));
-  if (description.encoding === "bits") return { bits: unpackBits(raw, pixels), value: description.value };
-  if (description.encoding === "levels" && raw.length === pixels) {
-    return { levels: raw, factors: levelFactors(description) };
-  }
-  throw new Error(`cannot read a mask encoded as ${description.encoding}`);
+  if (description.encoding === "bits") return { bits: unpackBits(raw, units), value: description.value, shape };
+  if (raw.length !== units) throw new Error(`an array of ${raw.length} bytes for ${units} units`);
+  if (description.encoding === "levels") return { levels: raw, factors: levelFactors(description), shape };
+  if (description.encoding === "bytes") return { bytes: raw, scale: description.scale, shape };
+  throw new Error(`cannot read an array encoded as ${description.encoding}`);
 }
 
-export async function fetchFrames(state, start, count, signal) {
-  const response = await fetch(`/api/frames?${frameQuery(state, start, count)}`, { signal });
+function isArray(value) {
+  return value !== null && typeof value === "object" && typeof value.encoding === "string";
+}
+
+// Every array of `entry` decoded in place of its description.
+async function decodeArrays(entry, body) {
+  const decoded = { ...entry };
+  await Promise.all(Object.entries(entry).filter(([, value]) => isArray(value)).map(async ([name, value]) => {
+    decoded[name] = await decodeArray(value, body);
+  }));
+  return decoded;
+}
+
+async function readContainer(response) {
   if (!response.ok) throw await failure(response);
   const buffer = new Uint8Array(await response.arrayBuffer());
   if (new TextDecoder().decode(buffer.subarray(0, 4)) !== MAGIC) throw new Error("not a frames response");
   const headerLength = new DataView(buffer.buffer).getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(buffer.subarray(8, 8 + headerLength)));
-  const body = buffer.subarray(8 + headerLength);
-  const pixels = header.width * header.height;
-  const frames = await Promise.all(
-    header.frames.map(async (frame) => ({ ...frame, mask: await decodeMask(frame.mask, body, pixels) })),
-  );
+  return { header, body: buffer.subarray(8 + headerLength) };
+}
+
+export async function fetchFrames(state, start, count, signal) {
+  const { header, body } = await readContainer(await fetch(`/api/frames?${frameQuery(state, start, count)}`, { signal }));
+  const frames = await Promise.all(header.frames.map((frame) => decodeArrays(frame, body)));
   return { header, frames };
 }
 
 export async function fetchSeries(state, count, signal) {
   const query = frameQuery(state, 0, count, { masks: "false", format: "json" });
   const response = await fetch(`/api/frames?${query}`, { signal });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+// What a view draws once per image (GET /api/scene): its header, with the arrays decoded.
+export async function fetchScene(view, image) {
+  const query = new URLSearchParams({ view, image });
+  const { header, body } = await readContainer(await fetch(`/api/scene?${query}`));
+  return { ...header, arrays: await decodeArrays(header.arrays, body) };
+}
+
+export async function fetchJson(path, params) {
+  const response = await fetch(`${path}?${new URLSearchParams(params)}`);
   if (!response.ok) throw await failure(response);
   return response.json();
 }
@@ -95,8 +126,9 @@ export async function uploadImage(file) {
   return response.json();
 }
 
-export async function fetchCode(state) {
-  const query = paramQuery(state);
+// The setting as code: only the method's own parameters (`names`) matter, not the view's.
+export async function fetchCode(state, names) {
+  const query = new URLSearchParams([...paramQuery(state)].filter(([name]) => names.includes(name)));
   query.set("method", state.method);
   query.set("seed", String(state.seed));
   const response = await fetch(`/api/code?${query}`);

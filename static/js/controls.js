@@ -68,7 +68,7 @@ function choiceControl(param, value, onInput) {
   const select = element(
     "select",
     { id, name: param.name, "aria-describedby": `${id}-help`, "data-param": param.name },
-    param.choices.map((choice) => element("option", { value: choice, selected: choice === value, text: choice })),
+    param.choices.map((choice, k) => element("option", { value: choice, selected: choice === value, text: param.choice_labels?.[k] ?? choice })),
   );
   select.addEventListener("change", () => onInput(param.name, select.value, "change"));
   return element("div", { class: "control" }, [
@@ -112,15 +112,22 @@ function seedControl(seedParam, value, onInput) {
   ]);
 }
 
-// Rebuild the form for `method`; onInput(name, value, phase) with phase "input" or "change".
-// derivedValue(name) gives the value a nullable ("auto") parameter currently resolves to.
-export function renderControls(form, method, seedParam, state, onInput, derivedValue) {
-  const controls = method.params.map((param) => {
-    const value = state.params[param.name];
-    if (param.kind === "choice") return choiceControl(param, value, onInput);
-    if (param.kind === "bool") return boolControl(param, value, onInput);
-    return numberControl(param, value, onInput, derivedValue);
-  });
+function control(param, state, onInput, derivedValue) {
+  const value = state.params[param.name];
+  if (param.kind === "choice") return choiceControl(param, value, onInput);
+  if (param.kind === "bool") return boolControl(param, value, onInput);
+  return numberControl(param, value, onInput, derivedValue);
+}
+
+// Rebuild the form: the method's parameters, then the view's own (what is shown), then the
+// seed. onInput(name, value, phase) with phase "input" or "change"; derivedValue(name) gives
+// the value a nullable ("auto") parameter currently resolves to.
+export function renderControls(form, { methodParams, viewParams, seedParam }, state, onInput, derivedValue) {
+  const controls = methodParams.map((param) => control(param, state, onInput, derivedValue));
+  if (viewParams.length) {
+    controls.push(element("h3", { class: "control-group", text: "shown" }));
+    controls.push(...viewParams.map((param) => control(param, state, onInput, derivedValue)));
+  }
   controls.push(seedControl(seedParam, state.seed, onInput));
   form.replaceChildren(...controls);
 }

@@ -1,11 +1,29 @@
-// Dropout Lab's page: wires the URL state, the controls, the frame cache, the player, the
-// views and the charts together. See state.js for the state, api.js for the wire format.
+// Dropout Lab's page: the shell that every view shares. It wires the URL state, the method
+// and its controls, the frame cache, the player, the statistics and the sharing together, and
+// hands the frames to the current view, one ES module in ./views/ named by the registry's
+// view id. A view module's default export is a class:
+//
+//   new View(root, extra, context)  builds its DOM in #views (and #view-extra, below the stats)
+//   static needsImage               whether it works on the picture (the image picker shows)
+//   load(state) / loaded(state)     fetch what it draws once per image (picture, scene)
+//   paint(frame, header)            draw one frame (header.theory: what theory predicts)
+//   numbers(frame, theory)          rows for the statistics panel
+//   series(series) / bars(frame, theory)   the two charts, as data (see stats.js)
+//   derived(name, theory)           the value an "auto" parameter resolves to (or null)
+//   destroy()
+//
+// Views hold no dropout math: masks and statistics arrive computed (see app/wire.py).
 
-import { fetchCode, fetchFrames, fetchSeries, uploadImage } from "./api.js";
+import { ApiError, fetchSeries } from "./api.js";
 import { renderControls } from "./controls.js";
-import { ImageView } from "./image_view.js";
-import { markPicked, renderMethodSelect, renderPicker, shortCitation, viewBadge } from "./picker.js";
-import { defaultParams, frameKey, ITERATIONS, linkCorrections, methodById, readState, toQuery } from "./state.js";
+import { FrameCache } from "./frames.js";
+import { ImagePicker } from "./images.js";
+import { markPicked, renderMethodSelect, renderPicker, renderViewTabs, shortCitation, viewBadge } from "./picker.js";
+import { Player } from "./player.js";
+import { wireSharing } from "./sharing.js";
+import {
+  defaultParams, frameKey, ITERATIONS, linkCorrections, methodById, readState, toQuery, viewById, withView,
+} from "./state.js";
 import { Charts, renderNumbers } from "./stats.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
@@ -13,64 +31,48 @@ const catalog = boot.catalog;
 const $ = (selector) => document.querySelector(selector);
 
 let state = readState(catalog, window.location.search);
-const view = new ImageView(document);
+const cache = new FrameCache();
 const charts = new Charts($("#chart-series"), $("#chart-histogram"));
 
-// What tests and benchmarks can read: latencies of slider input -> painted frame, in ms.
-const probe = { latencies: [], painted: 0, lastFrame: null, errors: [] };
+// What tests and benchmarks can read: latencies of slider input -> painted frame, in ms, and
+// the time from navigation to the first frame on screen.
+const probe = { latencies: [], painted: 0, lastFrame: null, errors: [], firstFrameMs: null };
 window.dropoutLab = probe;
 
-// ---------------------------------------------------------------- frame cache
+const snapshotOf = (from) => ({ ...from, params: { ...from.params } });
+const currentMethod = () => methodById(catalog, state.method);
 
-const CHUNK = 16;
-const cache = new Map(); // key -> { theory, header, frames: Map(iteration -> frame) }
-const chunkRequests = new Map(); // `${key}|${start}` -> promise
+// ---------------------------------------------------------------- the current view
 
-function entryFor(key) {
-  let entry = cache.get(key);
-  if (!entry) {
-    entry = { header: null, frames: new Map() };
-    cache.set(key, entry);
-    while (cache.size > 24) cache.delete(cache.keys().next().value);
-  }
-  return entry;
+const context = {
+  imageUrl: (id) => `/api/images/${encodeURIComponent(id)}`,
+  imageTitle: () => images.title,
+  method: () => currentMethod(),
+  // The words for a value of a view's own parameter (the pooling view's "map").
+  viewParamLabel: (name, value) => {
+    const param = viewById(catalog, state.view)?.params.find((p) => p.name === name);
+    const k = param?.choices.indexOf(value) ?? -1;
+    return k >= 0 ? (param.choice_labels[k] ?? value) : value;
+  },
+};
+const loadedModules = new Map(); // view id -> module (each imported once)
+let view = null; // { id, instance }
+
+async function mountView(id) {
+  if (view?.id === id) return view.instance;
+  if (!loadedModules.has(id)) loadedModules.set(id, await import(`./views/${id}.js`));
+  if (state.view !== id) return null; // the user moved on while it loaded
+  if (view?.id === id) return view.instance;
+  view?.instance.destroy();
+  const View = loadedModules.get(id).default;
+  view = { id, instance: new View($("#views"), $("#view-extra"), context) };
+  $(".source").hidden = !View.needsImage;
+  return view.instance;
 }
 
-function store(key, header, frames) {
-  const entry = entryFor(key);
-  entry.header = header;
-  for (const frame of frames) entry.frames.set(frame.iteration, frame);
-}
-
-function cached(key, iteration) {
-  const entry = cache.get(key);
-  const frame = entry?.frames.get(iteration);
-  return frame ? { frame, header: entry.header } : null;
-}
-
-function prefetch(snapshot, from) {
-  const key = frameKey(snapshot);
-  const start = Math.min(from, ITERATIONS - 1);
-  const count = Math.min(CHUNK, ITERATIONS - start);
-  const id = `${key}|${start}`;
-  if (chunkRequests.has(id) || count <= 0) return;
-  const request = fetchFrames(snapshot, start, count)
-    .then(({ header, frames }) => store(key, header, frames))
-    .catch(() => {})
-    .finally(() => chunkRequests.delete(id));
-  chunkRequests.set(id, request);
-}
-
-function prefetchAhead() {
-  if (!currentMethod().image_view) return;
-  const key = frameKey(state);
-  for (let ahead = 1; ahead <= CHUNK / 2; ahead += 1) {
-    const iteration = (state.iteration + ahead) % ITERATIONS;
-    if (!cached(key, iteration)) {
-      prefetch({ ...state, params: { ...state.params } }, iteration);
-      return;
-    }
-  }
+function unmountView() {
+  view?.instance.destroy();
+  view = null;
 }
 
 // ---------------------------------------------------------------- showing a frame
@@ -79,16 +81,12 @@ let pendingInputAt = null; // performance.now() of the last slider input not yet
 let busy = false;
 let again = false;
 
-function imageUrl(id) {
-  return `/api/images/${encodeURIComponent(id)}`;
-}
-
-function currentMethod() {
-  return methodById(catalog, state.method);
+function sameFrame(snapshot) {
+  return frameKey(state) === frameKey(snapshot) && state.iteration === snapshot.iteration;
 }
 
 async function refresh() {
-  if (!currentMethod().image_view) return;
+  if (!state.view) return;
   if (busy) {
     again = true;
     return;
@@ -97,20 +95,19 @@ async function refresh() {
   try {
     do {
       again = false;
-      const snapshot = { ...state, params: { ...state.params } };
-      const key = frameKey(snapshot);
-      await loadImage(snapshot.image);
+      const snapshot = snapshotOf(state);
+      const instance = await mountView(snapshot.view);
+      if (!instance) {
+        again = state.view !== null;
+        continue;
+      }
+      await loadInput(instance, snapshot);
       if (state.image !== snapshot.image) {
         again = true; // the image was replaced (an unknown upload falls back to the cat)
         continue;
       }
-      let hit = cached(key, snapshot.iteration);
-      if (!hit) {
-        const { header, frames } = await fetchFrames(snapshot, snapshot.iteration, 1);
-        store(key, header, frames);
-        hit = cached(key, snapshot.iteration);
-      }
-      if (frameKey(state) === key && state.iteration === snapshot.iteration && view.url === imageUrl(state.image)) {
+      const hit = await cache.frame(snapshot);
+      if (sameFrame(snapshot) && view?.instance === instance && instance.loaded(state)) {
         paint(hit.frame, hit.header);
         clearError();
       } else {
@@ -124,39 +121,34 @@ async function refresh() {
   }
 }
 
-async function loadImage(id) {
+// The view's input for the snapshot's image; an image this server does not know (an upload
+// made on another server) is replaced by the cat, and the page says so.
+async function loadInput(instance, snapshot) {
   try {
-    await view.setImage(imageUrl(id));
-  } catch {
-    if (id === "cat") throw new Error("the sample image could not be loaded");
+    await instance.load(snapshot);
+  } catch (error) {
+    const missing = error instanceof ApiError && error.status === 404 && error.detail.field === "image";
+    if (!missing || snapshot.image === "cat") throw error;
     showError(
-      new Error(`image ${id} is not on this server (uploads stay where they were made); showing the cat`),
+      new Error(`image ${snapshot.image} is not on this server (uploads stay where they were made); showing the cat`),
       { sticky: true },
     );
     state.image = "cat";
-    syncImageSelect();
+    images.sync();
     writeUrl("replace");
-    await view.setImage(imageUrl("cat"));
   }
 }
 
-function unitWord(theory) {
-  return theory.unit === "channel" ? "channel" : "pixel";
-}
-
-let lastPainted = null; // { frame, theory }: redrawn when the theme changes
+let lastPainted = null; // { frame, header }: the "auto" values and the charts read it
 
 function paint(frame, header) {
-  const { theory } = header;
-  lastPainted = { frame, theory };
-  view.render(frame, theory);
+  lastPainted = { frame, header };
+  view.instance.paint(frame, header);
   probe.painted += 1;
-  probe.lastFrame = { key: frameKey(state), iteration: frame.iteration, dropped: frame.dropped_fraction };
-  for (const node of document.querySelectorAll(".iteration-number")) node.textContent = frame.iteration;
+  probe.lastFrame = { key: frameKey(state), iteration: frame.iteration, dropped: frame.dropped_fraction, view: state.view };
   $("#iteration-value").textContent = frame.iteration;
-  $("#scrub").value = frame.iteration;
-  captionFor(frame, theory);
-  $("#input-detail").textContent = $("#image-select").selectedOptions[0]?.textContent ?? "";
+  player.showIteration(frame.iteration);
+  if (probe.firstFrameMs === null) firstFrameOnScreen();
   if (pendingInputAt !== null) {
     const started = pendingInputAt;
     pendingInputAt = null;
@@ -167,49 +159,39 @@ function paint(frame, header) {
   }
   // Statistics once the pictures are on screen (a task after the next frame), so that they
   // never delay them; the charts at most every 150 ms while frames pour in.
+  const instance = view.instance;
   requestAnimationFrame(() => setTimeout(() => {
-    renderNumbers($("#numbers"), frame, theory, unitWord(theory));
-    drawChartsSoon(frame, theory);
+    if (view?.instance !== instance) return;
+    renderNumbers($("#numbers"), instance.numbers(frame, header.theory));
+    drawChartsSoon(frame, header);
   }, 0));
+}
+
+// The first frame is on screen at the next animation frame; only then are the charts (and
+// Plotly's 1.4 MB of script) loaded.
+function firstFrameOnScreen() {
+  probe.firstFrameMs = -1;
+  requestAnimationFrame(() => {
+    probe.firstFrameMs = performance.now();
+    performance.mark("first-frame");
+    setTimeout(() => charts.enable(), 0);
+  });
 }
 
 let chartsDrawnAt = -Infinity;
 let chartsTimer = null;
 
-function drawChartsSoon(frame, theory) {
+function drawChartsSoon(frame, header) {
   clearTimeout(chartsTimer);
   const wait = chartsDrawnAt + 150 - performance.now();
   const draw = () => {
+    if (!view) return;
     chartsDrawnAt = performance.now();
-    charts.drawHistogram(frame, theory);
+    charts.drawBars(view.instance.bars(frame, header.theory));
     charts.markIteration(frame.iteration);
   };
   if (wait <= 0) draw();
   else chartsTimer = setTimeout(draw, wait);
-}
-
-function captionFor(frame, theory) {
-  const value = frame.mask.value;
-  const factor = frame.mask.channels ? Math.max(...frame.mask.channels) : value;
-  let train = "input × mask";
-  if (theory.mask_kind === "real") train = "input × noise (clipped at white)";
-  else if (factor === 0) train = "everything dropped";
-  else if (factor !== undefined && factor > 1) train = `kept × ${factor.toFixed(2)} (clipped at white)`;
-  let legend = "white kept, black dropped";
-  if (theory.mask_kind === "real") legend = "blue < 1 < orange";
-  else if (theory.unit === "channel") legend = "a factor per colour channel";
-  const details = {
-    "#train-detail": train,
-    "#test-detail": theory.test_factor === 1 ? "unchanged, no mask" : `× ${theory.test_factor.toFixed(2)} (1 − p), no mask`,
-    "#mask-detail": legend,
-  };
-  const share = `${(100 * frame.dropped_fraction).toFixed(1)} % of ${unitWord(theory)}s dropped`;
-  $("#canvas-mask").setAttribute("aria-label", `the mask of iteration ${frame.iteration}: ${share}; ${legend}`);
-  $("#canvas-train").setAttribute("aria-label", `the output at training time, iteration ${frame.iteration}: ${train}`);
-  for (const [selector, text] of Object.entries(details)) {
-    $(selector).textContent = text;
-    $(selector).closest("figcaption").title = $(selector).closest("figcaption").textContent;
-  }
 }
 
 // ---------------------------------------------------------------- statistics over iterations
@@ -220,15 +202,16 @@ let seriesKey = null;
 function scheduleSeries() {
   clearTimeout(seriesTimer);
   seriesTimer = setTimeout(async () => {
-    if (!currentMethod().image_view) return;
-    const snapshot = { ...state, params: { ...state.params } };
+    if (!state.view) return;
+    const snapshot = snapshotOf(state);
     const key = frameKey(snapshot);
     if (key === seriesKey) return;
     try {
       const series = await fetchSeries(snapshot, ITERATIONS);
-      if (frameKey(state) !== key) return;
+      const instance = await mountView(snapshot.view);
+      if (frameKey(state) !== key || !instance) return;
       seriesKey = key;
-      charts.drawSeries(series, state.iteration, unitWord(series.theory));
+      charts.drawSeries(instance.series(series), state.iteration);
     } catch (error) {
       showError(error);
     }
@@ -261,13 +244,13 @@ window.addEventListener("popstate", () => {
   state = readState(catalog, window.location.search);
   showLinkCorrections(window.location.search);
   renderMethod();
-  syncImageSelect();
-  setPlaying(state.playing, false);
+  images.sync();
+  player.setPlaying(state.playing, false);
   refresh();
   scheduleSeries();
 });
 
-// ---------------------------------------------------------------- method, controls
+// ---------------------------------------------------------------- method, view, controls
 
 let dragging = false; // a slider drag is under way: its first input pushed a history entry
 
@@ -291,16 +274,11 @@ function onParam(name, value, phase) {
   scheduleSeries();
 }
 
-// What an "auto" parameter resolves to, as the server reported it: the only nullable parameter,
-// Gaussian dropout's sigma, is the standard deviation of the noise, sqrt of the mask variance.
 function derivedValue(name) {
-  const theory = lastPainted?.theory;
-  if (name !== "sigma" || theory?.mask_kind !== "real" || theory.mask_variance == null) return null;
-  return Math.sqrt(theory.mask_variance);
+  return view && lastPainted ? view.instance.derived?.(name, lastPainted.header.theory) ?? null : null;
 }
 
-function renderMethod() {
-  const method = currentMethod();
+function renderHead(method) {
   markPicked($("#picker"), method.id);
   $("#method-name").textContent = method.name;
   $("#method-summary").textContent = method.summary;
@@ -317,8 +295,6 @@ function renderMethod() {
   );
   $("#method-formula").innerHTML = method.formula_mathml; // MathML rendered by the server
   $("#method-test-time").textContent = `Test time: ${method.test_time}`;
-  renderControls($("#params"), method, catalog.seed, state, onParam, derivedValue);
-  const notes = $("#notes");
   const heading = (text) => Object.assign(document.createElement("h3"), { textContent: text });
   const references = document.createElement("ul");
   references.replaceChildren(...method.papers.map((paper) => {
@@ -326,254 +302,105 @@ function renderMethod() {
     item.append(paperLink(paper, citation(paper)));
     return item;
   }));
-  notes.replaceChildren(
+  $("#notes").replaceChildren(
     ...(method.notes.length ? [heading("Notes")] : []),
     ...method.notes.map((note) => Object.assign(document.createElement("p"), { textContent: note })),
     heading(method.papers.length > 1 ? "Papers" : "Paper"),
     references,
   );
-  const hasView = method.image_view;
-  for (const selector of ["#views", ".player", ".stats", ".source"]) $(selector).hidden = !hasView;
+  document.title = `${method.name} · Dropout Lab`;
+}
+
+function renderMethod() {
+  const method = currentMethod();
+  renderHead(method);
+  renderControls($("#params"), {
+    methodParams: method.params,
+    viewParams: viewById(catalog, state.view)?.params ?? [],
+    seedParam: catalog.seed,
+  }, state, onParam, derivedValue);
+  renderViewTabs($("#view-tabs"), method, catalog, state.view, pickView);
+  const hasView = state.view !== null;
+  for (const selector of ["#views", ".player", ".stats"]) $(selector).hidden = !hasView;
   const notice = $("#no-view");
   notice.hidden = hasView;
   if (!hasView) {
+    unmountView();
+    $(".source").hidden = true;
     notice.textContent = `${method.name} is shown on the ${viewBadge(method, catalog)}. `
       + "Its formula, paper and parameters are here, and “Copy as code” works; the animated view comes with a later release.";
-    setPlaying(false, false);
+    player.setPlaying(false, false);
   }
-  document.title = `${method.name} · Dropout Lab`;
 }
 
 function pickMethod(id) {
   if (id === state.method) return;
   clearError({ force: true });
-  state.method = id;
-  state.params = defaultParams(currentMethod());
+  const method = methodById(catalog, id);
+  // Stay in the current view if the new method has it (exploring feature maps, say).
+  const viewId = method.built_views.includes(state.view) ? state.view : (method.built_views[0] ?? null);
+  state = { ...state, method: id, view: viewId, params: defaultParams(catalog, method, viewId) };
   seriesKey = null;
   renderMethod();
   writeUrl("push");
-  if (currentMethod().image_view) {
-    refresh();
-    scheduleSeries();
-  }
+  refresh();
+  scheduleSeries();
 }
 
-// ---------------------------------------------------------------- images
-
-function syncImageSelect() {
-  const select = $("#image-select");
-  if (![...select.options].some((option) => option.value === state.image)) {
-    select.append(new Option(`your image (${state.image.slice(0, 7)}…)`, state.image));
-  }
-  select.value = state.image;
+// Another view of the same method: its parameters, the seed and the iteration stay.
+function pickView(id) {
+  if (id === state.view) return;
+  clearError({ force: true });
+  state = withView(catalog, state, id);
+  seriesKey = null;
+  renderMethod();
+  writeUrl("push");
+  refresh();
+  scheduleSeries();
 }
 
-function renderImageSelect() {
-  const select = $("#image-select");
-  select.replaceChildren(...boot.images.map((image) => new Option(`${image.title} (${image.width} × ${image.height})`, image.id)));
-  syncImageSelect();
-  select.addEventListener("change", () => {
+// ---------------------------------------------------------------- images, player, sharing
+
+const images = new ImagePicker(boot.images, {
+  state: () => state,
+  use: async (id) => {
     clearError({ force: true });
-    state.image = select.value;
+    state.image = id;
     writeUrl("push");
-    refresh();
-    scheduleSeries();
-  });
-}
-
-async function useFile(file) {
-  if (!file) return;
-  toast(`Uploading ${file.name}…`);
-  try {
-    const image = await uploadImage(file);
-    const select = $("#image-select");
-    if (![...select.options].some((option) => option.value === image.id)) {
-      select.append(new Option(`your image: ${file.name} (${image.width} × ${image.height})`, image.id));
-    }
-    clearError({ force: true });
-    state.image = image.id;
-    select.value = image.id;
-    writeUrl("push");
-    toast(`Using ${file.name}`);
     await refresh();
     scheduleSeries();
-  } catch (error) {
-    showError(error);
-  }
-}
+  },
+  error: (error) => showError(error),
+});
 
-function wireUploads() {
-  $("#upload").addEventListener("change", (event) => useFile(event.target.files[0]));
-  // A picture dropped anywhere on the page is used; never let the browser navigate to it.
-  const zone = $("#views");
-  let depth = 0; // dragenter/dragleave fire for every child: count them
-  const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
-  document.addEventListener("dragenter", (event) => {
-    if (!carriesFiles(event)) return;
-    depth += 1;
-    zone.classList.add("dragging");
-  });
-  document.addEventListener("dragleave", (event) => {
-    if (!carriesFiles(event)) return;
-    depth = Math.max(0, depth - 1);
-    if (depth === 0) zone.classList.remove("dragging");
-  });
-  document.addEventListener("dragover", (event) => {
-    if (carriesFiles(event)) event.preventDefault();
-  });
-  document.addEventListener("drop", (event) => {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    depth = 0;
-    zone.classList.remove("dragging");
-    useFile(event.dataTransfer.files[0]);
-  });
-}
-
-// ---------------------------------------------------------------- player
-
-let timer = null;
-
-function setPlaying(on, write = true) {
-  state.playing = on && currentMethod().image_view;
-  const button = $("#play");
-  button.textContent = state.playing ? "Pause" : "Play";
-  button.setAttribute("aria-pressed", String(state.playing));
-  clearTimeout(timer);
-  if (state.playing) schedule();
-  if (write) writeUrl("replace");
-}
-
-function schedule() {
-  clearTimeout(timer);
-  timer = setTimeout(tick, 1000 / state.speed);
-}
-
-function tick() {
-  if (!state.playing) return;
-  if (document.hidden) {
-    schedule();
-    return;
-  }
-  const next = (state.iteration + 1) % ITERATIONS;
-  if (!cached(frameKey(state), next)) {
-    prefetch({ ...state, params: { ...state.params } }, next);
-    schedule(); // wait for the chunk rather than stutter
-    return;
-  }
-  goTo(next);
-  schedule();
-}
-
-function goTo(iteration) {
-  state.iteration = (iteration + ITERATIONS) % ITERATIONS;
-  writeUrl("replace");
-  refresh();
-  prefetchAhead();
-}
-
-function wirePlayer() {
-  $("#play").addEventListener("click", () => setPlaying(!state.playing));
-  $("#step-back").addEventListener("click", () => goTo(state.iteration - 1));
-  $("#step-forward").addEventListener("click", () => goTo(state.iteration + 1));
-  $("#scrub").addEventListener("input", (event) => goTo(Number(event.target.value)));
-  const speed = $("#speed");
-  speed.value = String(state.speed);
-  speed.addEventListener("change", () => {
-    state.speed = Number(speed.value);
+const player = new Player(document, {
+  state: () => state,
+  canPlay: () => state.view !== null,
+  goTo: (iteration) => {
+    state.iteration = iteration;
     writeUrl("replace");
-    if (state.playing) schedule();
-  });
-  document.addEventListener("keydown", (event) => {
-    const target = event.target;
-    // Keys stay with fields that use them: text and number fields, checkboxes, selects, dialogs,
-    // and the arrows of a focused slider. Space plays/pauses everywhere else, also over a focused
-    // button (which Enter still activates), so it works right after a click.
-    const typing = target.closest?.("select, textarea, dialog[open], input:not([type=range])");
-    if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
-    const onSlider = target.matches?.("input[type=range]");
-    if (event.key === " ") {
-      event.preventDefault();
-      setPlaying(!state.playing);
-      return;
-    }
-    if (onSlider && target.id !== "scrub") return; // arrows move the focused parameter
-    if (event.key === "ArrowRight") {
-      event.preventDefault();
-      goTo(state.iteration + 1);
-    } else if (event.key === "ArrowLeft") {
-      event.preventDefault();
-      goTo(state.iteration - 1);
-    }
-  });
-}
+    refresh();
+    cache.prefetchAhead(snapshotOf(state));
+  },
+  ready: (iteration) => cache.get(frameKey(state), iteration) !== null,
+  fetch: (iteration) => cache.prefetch(snapshotOf(state), iteration),
+  changed: () => writeUrl("replace"),
+});
 
-// ---------------------------------------------------------------- sharing, code, theme
-
-function toast(message) {
-  const node = $("#toast");
-  node.textContent = message;
-  node.classList.add("show");
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => node.classList.remove("show"), 2500);
-}
-
-async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    const area = Object.assign(document.createElement("textarea"), { value: text });
-    document.body.append(area);
-    area.select();
-    const ok = document.execCommand("copy");
-    area.remove();
-    return ok;
-  }
-}
-
-function wireSharing() {
-  $("#copy-link").addEventListener("click", async () => {
+wireSharing({
+  link: () => {
     window.history.replaceState(null, "", toQuery(state));
-    toast((await copyText(window.location.href)) ? "Link copied: it reproduces this exact view" : window.location.href);
-  });
-  $("#copy-code").addEventListener("click", async () => {
-    try {
-      const { snippets } = await fetchCode(state);
-      const list = $("#code-list");
-      list.replaceChildren(...snippets.map((snippet) => {
-        const block = document.createElement("section");
-        block.className = "snippet";
-        const title = document.createElement("h3");
-        title.textContent = snippet.label;
-        const pre = document.createElement("pre");
-        pre.textContent = snippet.code;
-        const copy = document.createElement("button");
-        copy.type = "button";
-        copy.className = "button small";
-        copy.textContent = `Copy ${snippet.label}`;
-        copy.addEventListener("click", async () => toast((await copyText(snippet.code)) ? "Copied" : "Select and copy the code"));
-        block.append(title, pre, copy);
-        if (snippet.note) block.append(Object.assign(document.createElement("p"), { className: "help", textContent: snippet.note }));
-        return block;
-      }));
-      $("#code-dialog").showModal();
-    } catch (error) {
-      showError(error);
-    }
-  });
-  const contrast = $("#contrast");
-  contrast.checked = window.localStorage.getItem("theme") === "contrast";
-  const applyTheme = () => {
-    document.documentElement.dataset.theme = contrast.checked ? "contrast" : "";
-    window.localStorage.setItem("theme", contrast.checked ? "contrast" : "");
+    return window.location.href;
+  },
+  code: () => ({ state, names: currentMethod().params.map((param) => param.name) }),
+  themeChanged: () => {
     seriesKey = null;
     scheduleSeries();
-    if (lastPainted) charts.drawHistogram(lastPainted.frame, lastPainted.theory);
-  };
-  contrast.addEventListener("change", applyTheme);
-  if (contrast.checked) document.documentElement.dataset.theme = "contrast";
-}
+    charts.redraw();
+    if (lastPainted && view) view.instance.paint(lastPainted.frame, lastPainted.header);
+  },
+  error: (error) => showError(error),
+});
 
 // A sticky error explains a change the page made for the user (an unknown upload replaced by
 // the cat): the next painted frame keeps it; the user's next choice of image or method clears it.
@@ -603,16 +430,14 @@ function showLinkCorrections(search) {
 
 renderPicker($("#picker"), catalog, pickMethod);
 renderMethodSelect($("#method-select"), catalog, pickMethod);
-renderImageSelect();
+images.wire();
 renderMethod();
-wireUploads();
-wirePlayer();
-wireSharing();
-setPlaying(state.playing, false);
+player.wire();
+player.setPlaying(state.playing, false);
 showLinkCorrections(window.location.search);
 window.history.replaceState(null, "", toQuery(state));
 refresh().then(() => {
   probe.ready = true;
-  prefetchAhead();
+  if (state.view) cache.prefetchAhead(snapshotOf(state));
 });
 scheduleSeries();

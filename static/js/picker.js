@@ -13,8 +13,39 @@ export function shortCitation(paper) {
 }
 
 export function viewBadge(method, catalog) {
-  if (method.image_view) return "on the image";
+  if (method.built_views.length) return `on ${method.built_views.map((view) => catalog.views[view]).join(", ")}`;
   return `${method.views.map((view) => catalog.views[view]).join(", ")}: view not built yet`;
+}
+
+// The switcher between the views of a method that has several: built ones as tabs, the
+// others named and disabled, so that the page says what is still to come.
+export function renderViewTabs(nav, method, catalog, current, onPick) {
+  const tabs = method.views.map((id) => {
+    const built = method.built_views.includes(id);
+    const tab = document.createElement("button");
+    tab.type = "button";
+    tab.setAttribute("role", "tab");
+    tab.dataset.view = id;
+    tab.textContent = built ? catalog.views[id] : `${catalog.views[id]} (coming)`;
+    tab.disabled = !built;
+    tab.setAttribute("aria-selected", String(id === current));
+    tab.tabIndex = id === current ? 0 : -1;
+    tab.addEventListener("click", () => onPick(id));
+    return tab;
+  });
+  // Arrow keys move between the tabs, as a tab list does.
+  nav.onkeydown = (event) => {
+    if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+    const enabled = tabs.filter((tab) => !tab.disabled);
+    const at = enabled.indexOf(document.activeElement);
+    if (at < 0) return;
+    event.preventDefault();
+    const next = enabled[(at + (event.key === "ArrowRight" ? 1 : -1) + enabled.length) % enabled.length];
+    next.focus();
+    onPick(next.dataset.view);
+  };
+  nav.replaceChildren(...tabs);
+  nav.hidden = method.built_views.length < 2;
 }
 
 export function renderPicker(nav, catalog, onPick) {
@@ -27,7 +58,7 @@ export function renderPicker(nav, catalog, onPick) {
       const item = document.createElement("li");
       const button = document.createElement("button");
       button.type = "button";
-      button.className = `method${method.image_view ? "" : " no-view"}`;
+      button.className = `method${method.built_views.length ? "" : " no-view"}`;
       button.dataset.method = method.id;
       const name = document.createElement("span");
       name.className = "name";
@@ -58,7 +89,7 @@ export function renderMethodSelect(select, catalog, onPick) {
     const group = document.createElement("optgroup");
     group.label = family.label;
     for (const method of catalog.methods.filter((m) => m.family === family.id)) {
-      const suffix = method.image_view ? "" : ` (${viewBadge(method, catalog)})`;
+      const suffix = method.built_views.length ? "" : ` (${viewBadge(method, catalog)})`;
       group.append(new Option(`${method.name}${suffix}`, method.id));
     }
     return group;

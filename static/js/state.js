@@ -4,10 +4,14 @@
 
 export const ITERATIONS = 100;
 export const SPEEDS = [1, 2, 4, 8, 15];
-const GLOBAL_KEYS = new Set(["method", "image", "seed", "i", "play", "speed"]);
+const GLOBAL_KEYS = new Set(["method", "view", "image", "seed", "i", "play", "speed"]);
 
 export function methodById(catalog, id) {
   return catalog.methods.find((method) => method.id === id);
+}
+
+export function viewById(catalog, id) {
+  return catalog.view_specs.find((view) => view.id === id);
 }
 
 function parseParam(param, raw) {
@@ -21,15 +25,28 @@ function parseParam(param, raw) {
   return param.kind === "int" ? Math.round(clamped) : clamped;
 }
 
-export function defaultParams(method) {
-  return Object.fromEntries(method.params.map((param) => [param.name, param.default]));
+// The view a method opens in: the one asked for if the method has it, else its first one;
+// null when none of its views is built yet.
+export function chooseView(method, asked) {
+  const views = method.built_views;
+  return views.includes(asked) ? asked : (views[0] ?? null);
+}
+
+// Every parameter that decides the frames: the method's, then the view's own.
+export function paramsOf(catalog, method, viewId) {
+  return [...method.params, ...(viewById(catalog, viewId)?.params ?? [])];
+}
+
+export function defaultParams(catalog, method, viewId) {
+  return Object.fromEntries(paramsOf(catalog, method, viewId).map((param) => [param.name, param.default]));
 }
 
 export function readState(catalog, search) {
   const query = new URLSearchParams(search);
   const method = methodById(catalog, query.get("method")) ?? methodById(catalog, "standard");
+  const view = chooseView(method, query.get("view"));
   const params = Object.fromEntries(
-    method.params.map((param) => [param.name, parseParam(param, query.get(param.name))]),
+    paramsOf(catalog, method, view).map((param) => [param.name, parseParam(param, query.get(param.name))]),
   );
   const seed = parseParam(catalog.seed, query.get("seed"));
   const iteration = parseParam(
@@ -39,6 +56,7 @@ export function readState(catalog, search) {
   const speed = SPEEDS.includes(Number(query.get("speed"))) ? Number(query.get("speed")) : 4;
   return {
     method: method.id,
+    view,
     image: query.get("image") || "cat",
     seed,
     iteration,
@@ -46,6 +64,17 @@ export function readState(catalog, search) {
     speed,
     params,
   };
+}
+
+// The state with another view: the method's parameters, the seed and the iteration stay;
+// the view's own parameters are the new view's (kept where the two share one).
+export function withView(catalog, state, viewId) {
+  const method = methodById(catalog, state.method);
+  const params = {};
+  for (const param of paramsOf(catalog, method, viewId)) {
+    params[param.name] = param.name in state.params ? state.params[param.name] : param.default;
+  }
+  return { ...state, view: viewId, params };
 }
 
 function formatValue(value) {
@@ -61,11 +90,10 @@ export function paramQuery(state) {
 }
 
 export function toQuery(state) {
-  const query = new URLSearchParams({
-    method: state.method,
-    image: state.image,
-    seed: String(state.seed),
-  });
+  const query = new URLSearchParams({ method: state.method });
+  if (state.view) query.set("view", state.view);
+  query.set("image", state.image);
+  query.set("seed", String(state.seed));
   for (const [name, value] of paramQuery(state)) {
     if (!GLOBAL_KEYS.has(name)) query.set(name, value);
   }
@@ -75,9 +103,9 @@ export function toQuery(state) {
   return `?${query}`;
 }
 
-// What decides the masks: two states with the same key show the same frames.
+// What decides the frames: two states with the same key show the same frames.
 export function frameKey(state) {
-  return `${state.method}|${state.image}|${state.seed}|${paramQuery(state)}`;
+  return `${state.method}|${state.image}|${state.seed}|${paramQuery(state)}|${state.view}`;
 }
 
 // What a link asked for that could not be shown as asked (out of range, unknown, malformed),
@@ -87,9 +115,14 @@ export function linkCorrections(catalog, search, state) {
   const notes = [];
   const asked = query.get("method");
   if (asked !== null && asked !== state.method) notes.push(`there is no method “${asked}”; showing ${state.method}`);
+  const askedView = query.get("view");
+  if (askedView !== null && askedView !== state.view) {
+    const shown = state.view ? `showing the ${catalog.views[state.view]}` : "it has no view yet";
+    notes.push(`${state.method} has no view “${askedView}”; ${shown}`);
+  }
   const method = methodById(catalog, state.method);
   const checks = [
-    ...method.params.map((param) => [param, param.name, state.params[param.name]]),
+    ...paramsOf(catalog, method, state.view).map((param) => [param, param.name, state.params[param.name]]),
     [catalog.seed, "seed", state.seed],
     [{ kind: "int", min: 0, max: ITERATIONS - 1 }, "i", state.iteration],
   ];

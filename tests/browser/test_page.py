@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 
 IMAGE_METHODS = ("standard", "gaussian", "spatial", "cutout", "dropblock", "stochastic")
+# Every method with a view built: the image methods, Max-Drop (feature maps only) and
+# max-pooling dropout (pooling only).
+VIEWED_METHODS = (*IMAGE_METHODS, "maxdrop", "maxpool")
 
 
 def test_home_shows_the_cat_playing(page: Page, lab: Lab, tmp_path: Path) -> None:
@@ -48,16 +51,16 @@ def test_home_shows_the_cat_playing(page: Page, lab: Lab, tmp_path: Path) -> Non
     print(f"\nscreenshot of the main view: {shot}")
 
 
-def test_picker_shows_each_image_method(page: Page, lab: Lab) -> None:
+def test_picker_shows_each_method_with_a_view(page: Page, lab: Lab) -> None:
     lab.open("?play=0")
     names = lab.method_names()
     with_view = page.locator("nav#picker button.method:not(.no-view)")
-    expect(with_view).to_have_count(len(IMAGE_METHODS))
+    expect(with_view).to_have_count(len(VIEWED_METHODS))
     assert sorted(with_view.evaluate_all("(all) => all.map((b) => b.dataset.method)")) == sorted(
-        IMAGE_METHODS
+        VIEWED_METHODS
     )
     # Leave standard first so that clicking it is a change too.
-    for method in (*IMAGE_METHODS[1:], IMAGE_METHODS[0]):
+    for method in (*VIEWED_METHODS[1:], VIEWED_METHODS[0]):
         button = page.locator(f'nav#picker button.method[data-method="{method}"]')
         button.click()
         expect(page).to_have_url(re.compile(rf"[?&]method={method}(&|$)"))
@@ -68,7 +71,7 @@ def test_picker_shows_each_image_method(page: Page, lab: Lab) -> None:
         expect(page.locator('nav#picker button.method[aria-current="true"]')).to_have_count(1)
         expect(page).to_have_title(f"{names[method]} · Dropout Lab")
         # Its own sliders: the URL carries exactly the method's parameters.
-        for name in lab.query().keys() - {"method", "image", "seed", "i", "play", "speed"}:
+        for name in lab.query().keys() - {"method", "view", "image", "seed", "i", "play", "speed"}:
             expect(page.locator(f'#params [data-param="{name}"]')).to_have_count(1)
     assert lab.probe["errors"] == []
 

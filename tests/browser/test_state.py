@@ -96,7 +96,7 @@ def test_copied_link_reproduces_the_view(
     page.locator("#scrub").fill("7")
     page.locator("#step-forward").click()
     frame = lab.wait_frame(
-        "(f) => f.iteration === 8 && f.key === 'dropblock|cat|1234|p=0.35&block_size=15'"
+        "(f) => f.iteration === 8 && f.key === 'dropblock|cat|1234|p=0.35&block_size=15|image'"
     )
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.locator("#copy-link").click()

@@ -1,0 +1,6 @@
+// Placeholder, replaced below.
+export class ReconstructionPanel {
+  constructor() {}
+  show() {}
+  destroy() {}
+}
