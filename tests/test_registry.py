@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from dropouts.registry import (
     methods_with_view,
     validate_params,
 )
+from dropouts.views import views_of
 
 PRODUCT_TABLE = {
     "standard", "dropconnect", "standout", "gaussian", "maxpool", "spatial", "cutout",
@@ -110,3 +112,33 @@ def test_readme_table_lists_every_registered_method() -> None:
     ]
     for method in METHODS:
         assert f"| `{method.id}` | {method.name} |" in readme, method.id
+
+
+def test_the_readme_method_table_says_which_views_each_method_has() -> None:
+    """The README's table, column "views": the built views, then the declared ones to come."""
+    words = {
+        "image": "image",
+        "feature_maps": "feature maps",
+        "pooling": "pooling",
+        "dense": "dense",
+        "lstm": "LSTM",
+        "uncertainty": "uncertainty",
+        "compression": "compression",
+        "residual": "residual",
+    }
+    assert set(words) == set(VIEW_LABELS)
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `")]
+    seen = set()
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        method = get_method(cells[0].strip("`"))
+        built = views_of(method.id, method.views)
+        to_come = [view for view in method.views if view not in built]
+        expected = ", ".join(words[view] for view in built)
+        if to_come:
+            later = ", ".join(words[view] for view in to_come) + ": to come"
+            expected = f"{expected} ({later})" if expected else later
+        assert cells[-1] == expected, (method.id, cells[-1], expected)
+        seen.add(method.id)
+    assert seen == {method.id for method in METHODS}

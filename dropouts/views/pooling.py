@@ -61,12 +61,12 @@ class PoolingTheory:
 
 def _most_active_origin(activation: Tensor) -> tuple[int, int]:
     """The top-left corner, on a lattice of CROP / 2 units (a multiple of 2, 3 and 4), of the
-    CROP x CROP square holding the most positive units; the first such square on ties."""
+    CROP x CROP square with the largest total activation (where the map answers most: the
+    cat's eye for an edge map); the first such square on ties."""
     step = CROP // 2
-    positive = (activation > 0).double()[None, None]
-    counts = F.avg_pool2d(positive, CROP, stride=step)[0, 0]
-    best = int(counts.flatten().argmax())
-    row, column = divmod(best, counts.shape[1])
+    totals = F.avg_pool2d(activation.double()[None, None], CROP, stride=step)[0, 0]
+    best = int(totals.flatten().argmax())
+    row, column = divmod(best, totals.shape[1])
     return row * step, column * step
 
 

@@ -8,7 +8,7 @@ import { fmt } from "../stats.js";
 
 const CELL = 24; // canvas pixels per unit of the zoomed square
 const SMALL_CELL = 12; // canvas pixels per window of the pooled grids
-const DROPPED_UNIT = "rgb(0, 58, 112)";
+const DROPPED_SHADE = "rgba(0, 58, 112, 0.72)"; // over the grey: the value stays readable
 const ORDINALS = ["1st", "2nd", "3rd"];
 
 function ordinal(rank) {
@@ -79,9 +79,9 @@ export default class PoolingView {
     this.container = element("div", { class: "pooling" }, [
       element("figure", { class: "view zoom-view" }, [this.zoomCaption, this.zoom, this.legend]),
       element("div", { class: "pool-side" }, [
-        element("div", { class: "pooled-grids" }, small),
         this.windowPanel,
-        element("figure", { class: "where-figure" }, [element("figcaption", { text: "where the square lies" }), where]),
+        element("div", { class: "pooled-grids", role: "group", "aria-label": "the pooled outputs, one cell per window" }, small),
+        element("figure", { class: "where-figure" }, [element("figcaption", { text: "where the square lies in the picture" }), where]),
       ]),
     ]);
     this.root.prepend(this.container);
@@ -170,7 +170,7 @@ export default class PoolingView {
     this.zoomCaption.querySelector(".detail").textContent = `${filter}; ${theory.kernel} × ${theory.kernel} windows, iteration ${frame.iteration}`;
     this.zoom.setAttribute("aria-label", `the zoomed map of ${filter}, iteration ${frame.iteration}: `
       + `${(100 * frame.changed_fraction).toFixed(0)} % of the windows took another unit than plain max pooling`);
-    this.legend.textContent = "Grey level: activation. Dark blue: dropped this iteration. "
+    this.legend.textContent = "Grey level: activation. Blue, struck through: dropped this iteration. "
       + "Orange square: the unit plain max pooling takes. Blue dot: the unit that wins after the mask "
       + "(✕: every unit dropped, output 0). Point at a window for its odds.";
   }
@@ -181,8 +181,18 @@ export default class PoolingView {
     const bits = frame.mask.bits;
     for (let y = 0; y < size; y += 1) {
       for (let x = 0; x < size; x += 1) {
-        ctx.fillStyle = bits[y * size + x] ? greyOf(square.values[y][x], top) : DROPPED_UNIT;
+        ctx.fillStyle = greyOf(square.values[y][x], top);
         ctx.fillRect(x * CELL, y * CELL, CELL, CELL);
+        if (bits[y * size + x]) continue;
+        // Dropped: shaded blue and struck through, the grey of its value still showing.
+        ctx.fillStyle = DROPPED_SHADE;
+        ctx.fillRect(x * CELL, y * CELL, CELL, CELL);
+        ctx.strokeStyle = "rgba(255, 255, 255, 0.45)";
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.moveTo(x * CELL + 3, (y + 1) * CELL - 3);
+        ctx.lineTo((x + 1) * CELL - 3, y * CELL + 3);
+        ctx.stroke();
       }
     }
     const k = theory.kernel;
@@ -277,13 +287,15 @@ export default class PoolingView {
     ]));
     const table = element("table", { class: "odds" }, [
       element("caption", { text: `Window ${Math.floor(w / theory.columns) + 1}, ${(w % theory.columns) + 1}: who wins` }),
-      element("thead", {}, [element("tr", {}, ["rank", "value", "P(wins) = (1 − p) pⁱ⁻¹", ""].map((text) => element("th", { scope: "col", text })))]),
+      element("colgroup", {}, []),
+      element("thead", {}, [element("tr", {}, ["rank", "value", "P(wins)", ""].map((text) => element("th", { scope: "col", text })))]),
       element("tbody", {}, rows),
     ]);
+    const rule = element("p", { class: "odds-rule", text: `The i-th largest unit wins when it is kept and every larger one dropped: (1 − p) pⁱ⁻¹ (Wu & Gu); p = ${theory.p}.` });
     const sums = element("p", { class: "odds-sums" });
     sums.textContent = `this iteration ${fmt(frame.outputs[w])} · Monte Carlo mean ${fmt(frame.mc_mean[w])} · `
       + `weighted pooling ${fmt(theory.weighted[w])} · scaled max ${fmt(theory.scaled_max[w])} · plain max ${fmt(theory.plain_max[w])}`;
-    this.windowPanel.replaceChildren(table, sums);
+    this.windowPanel.replaceChildren(table, rule, sums);
   }
 
   #where(square) {
