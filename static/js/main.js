@@ -163,7 +163,7 @@ function paint(frame, header) {
   requestAnimationFrame(() => setTimeout(() => {
     if (view?.instance !== instance) return;
     renderNumbers($("#numbers"), instance.numbers(frame, header.theory));
-    drawChartsSoon(frame, header);
+    drawChartsSoon(instance, frame, header);
   }, 0));
 }
 
@@ -181,13 +181,14 @@ function firstFrameOnScreen() {
 let chartsDrawnAt = -Infinity;
 let chartsTimer = null;
 
-function drawChartsSoon(frame, header) {
+// The view that painted the frame draws its charts, if it is still the one on screen.
+function drawChartsSoon(instance, frame, header) {
   clearTimeout(chartsTimer);
   const wait = chartsDrawnAt + 150 - performance.now();
   const draw = () => {
-    if (!view) return;
+    if (view?.instance !== instance) return;
     chartsDrawnAt = performance.now();
-    charts.drawBars(view.instance.bars(frame, header.theory));
+    charts.drawBars(instance.bars(frame, header.theory));
     charts.markIteration(frame.iteration);
   };
   if (wait <= 0) draw();

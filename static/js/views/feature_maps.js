@@ -186,7 +186,8 @@ export default class FeatureMapView {
       }
       const whole = mask.channels ? mask.channels[c] : null;
       tile.tile.classList.toggle("dropped", whole === 0 && this.mode !== "test");
-      tile.status.textContent = whole === 0 ? "dropped" : whole !== null ? `× ${whole.toFixed(2)}` : "";
+      const shown = this.mode === "test" ? null : whole; // no mask at test time
+      tile.status.textContent = shown === 0 ? "dropped" : shown !== null ? `× ${shown.toFixed(2)}` : "";
       this.#markPeak(tile, c, frame);
     });
     this.#legend(frame, theory, header);

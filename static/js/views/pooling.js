@@ -155,8 +155,14 @@ export default class PoolingView {
 
   paint(frame, header) {
     if (!this.scene) return;
-    this.last = { frame, header };
     const { theory } = header;
+    // Another grid (pool size) or map: the window pointed at before means nothing here.
+    const grid = `${theory.map}|${theory.kernel}`;
+    if (grid !== this.grid) {
+      this.grid = grid;
+      this.focus = null;
+    }
+    this.last = { frame, header };
     const square = this.#square(theory);
     const top = Math.max(1e-12, ...theory.plain_max);
     this.#paintZoom(frame, theory, square, top);
