@@ -143,10 +143,20 @@ def format_value(value: float) -> str:
 
 
 def measure_drag(
-    page: Any, network: Network, url: str, method: str, image: str, count: int, rng: random.Random
+    page: Any,
+    network: Network,
+    url: str,
+    method: str,
+    image: str,
+    count: int,
+    rng: random.Random,
+    view: str | None = None,
 ) -> dict[str, Any]:
+    """One warm-up drag and one measured drag of the method's slider; ``view`` opens that view
+    (``view=`` in the URL) instead of the method's first one."""
     name = DRAGS[method][0]
-    page.goto(f"{url}/?method={method}&image={image}&play=0&i=0")
+    opened = f"&view={view}" if view else ""
+    page.goto(f"{url}/?method={method}&image={image}&play=0&i=0{opened}")
     page.wait_for_function("() => window.dropoutLab?.ready === true")
     slider = page.locator(f'#params [data-param="{name}"]')
     low, high, step = (float(slider.get_attribute(a) or 0) for a in ("min", "max", "step"))

@@ -113,7 +113,7 @@ def max_drop_dropped_fraction(
             row, column = divmod(int(index), width)
             area += _window_span(row, window, height) * _window_span(column, window, width)
         return p * area / (channels * height * width)
-    winners = torch.nn.functional.one_hot(x.argmax(dim=0), channels).permute(2, 0, 1)
+    winners = torch.nn.functional.one_hot(x.max(dim=0).indices, channels).permute(2, 0, 1)
     before, after = window - 1 - window // 2, window // 2
     padded = torch.nn.functional.pad(winners.double()[None], (before, after, before, after))
     ones = torch.ones((channels, 1, window, window), dtype=torch.float64)

@@ -26,6 +26,7 @@ import {
 } from "./state.js";
 import { Charts, renderNumbers } from "./stats.js";
 
+performance.mark("main-start");
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const catalog = boot.catalog;
 const $ = (selector) => document.querySelector(selector);
@@ -55,16 +56,21 @@ const context = {
     return k >= 0 ? (param.choice_labels[k] ?? value) : value;
   },
 };
-const loadedModules = new Map(); // view id -> module (each imported once)
+const viewModules = new Map(); // view id -> promise of its module (each imported once)
 let view = null; // { id, instance }
+
+function viewModule(id) {
+  if (!viewModules.has(id)) viewModules.set(id, import(`./views/${id}.js`));
+  return viewModules.get(id);
+}
+if (state.view) viewModule(state.view); // the opening view's module, while the page is built
 
 async function mountView(id) {
   if (view?.id === id) return view.instance;
-  if (!loadedModules.has(id)) loadedModules.set(id, await import(`./views/${id}.js`));
+  const View = (await viewModule(id)).default;
   if (state.view !== id) return null; // the user moved on while it loaded
   if (view?.id === id) return view.instance;
   view?.instance.destroy();
-  const View = loadedModules.get(id).default;
   view = { id, instance: new View($("#views"), $("#view-extra"), context) };
   $(".source").hidden = !View.needsImage;
   return view.instance;
@@ -96,6 +102,10 @@ async function refresh() {
     do {
       again = false;
       const snapshot = snapshotOf(state);
+      // The frame depends neither on the view's module nor on its input (picture, scene):
+      // ask for it first, and for the rest meanwhile.
+      if (probe.firstFrameMs === null) performance.mark("first-frame-asked");
+      const frame = cache.frame(snapshot).catch((error) => ({ error }));
       const instance = await mountView(snapshot.view);
       if (!instance) {
         again = state.view !== null;
@@ -106,7 +116,8 @@ async function refresh() {
         again = true; // the image was replaced (an unknown upload falls back to the cat)
         continue;
       }
-      const hit = await cache.frame(snapshot);
+      const hit = await frame;
+      if (hit.error) throw hit.error;
       if (sameFrame(snapshot) && view?.instance === instance && instance.loaded(state)) {
         paint(hit.frame, hit.header);
         clearError();
@@ -168,12 +179,18 @@ function paint(frame, header) {
 }
 
 // The first frame is on screen at the next animation frame; only then are the charts (and
-// Plotly's 1.4 MB of script) loaded.
+// Plotly's 1.4 MB of script) loaded, and the statistics over all iterations asked for.
+let firstFrameShown;
+const firstFrame = new Promise((resolve) => {
+  firstFrameShown = resolve;
+});
+
 function firstFrameOnScreen() {
   probe.firstFrameMs = -1;
   requestAnimationFrame(() => {
     probe.firstFrameMs = performance.now();
     performance.mark("first-frame");
+    firstFrameShown();
     setTimeout(() => charts.enable(), 0);
   });
 }
@@ -203,6 +220,7 @@ let seriesKey = null;
 function scheduleSeries() {
   clearTimeout(seriesTimer);
   seriesTimer = setTimeout(async () => {
+    await firstFrame; // never compete with the first frame for the server
     if (!state.view) return;
     const snapshot = snapshotOf(state);
     const key = frameKey(snapshot);
@@ -429,6 +447,7 @@ function showLinkCorrections(search) {
 
 // ---------------------------------------------------------------- start
 
+performance.mark("shell-ready");
 renderPicker($("#picker"), catalog, pickMethod);
 renderMethodSelect($("#method-select"), catalog, pickMethod);
 images.wire();
@@ -437,6 +456,7 @@ player.wire();
 player.setPlaying(state.playing, false);
 showLinkCorrections(window.location.search);
 window.history.replaceState(null, "", toQuery(state));
+performance.mark("page-built");
 refresh().then(() => {
   probe.ready = true;
   if (state.view) cache.prefetchAhead(snapshotOf(state));

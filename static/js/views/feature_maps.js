@@ -66,7 +66,7 @@ export default class FeatureMapView {
   }
 
   #build() {
-    this.input = element("img", { class: "stage-input", alt: "the input picture" });
+    this.input = element("img", { class: "stage-input", alt: "the input picture", fetchpriority: "low" });
     const steps = [
       element("li", {}, [this.input]),
       element("li", { text: "8 fixed filters" }),
@@ -134,28 +134,44 @@ export default class FeatureMapView {
     this.grid.replaceChildren(...this.tiles.map((tile) => tile.tile));
   }
 
-  // One map's units through `colour(u)`, u the unit's index within the map.
-  #paintTile(tile, colour) {
+  // Map c's factor per unit as a table lookup: `index[u]` picks an entry of `table` (a 0/1
+  // bit, a noise level, or the map's one factor), so the loops below do no branching.
+  #factors(mask, c) {
+    const units = this.scene.width * this.scene.height;
+    if (mask.channels) return { table: Float32Array.of(mask.channels[c]), index: new Uint8Array(units) };
+    const offset = mask.shape[0] === 1 ? 0 : c * units;
+    const index = (mask.bits ?? mask.levels).subarray(offset, offset + units);
+    return { table: mask.bits ? Float32Array.of(0, mask.value) : mask.factors, index };
+  }
+
+  // Map c painted: grey = activation x factor (clipped at white), or `colours[index[u]]` when
+  // a colour table is given (the mask itself); dropped units (factor 0) in `dropped`, if any.
+  #paintTile(tile, c, { table, index }, { colours = null, dropped = null } = {}) {
     const { width, height } = this.scene;
+    const units = width * height;
+    const bytes = this.scene.arrays.maps.bytes.subarray(c * units, (c + 1) * units);
     const out = new ImageData(width, height);
-    const target = out.data;
-    for (let u = 0, k = 0; u < width * height; u += 1, k += 4) {
-      const rgb = colour(u);
-      target[k] = rgb[0];
-      target[k + 1] = rgb[1];
-      target[k + 2] = rgb[2];
+    const target = out.data; // Uint8ClampedArray: clips to [0, 255]
+    for (let u = 0, k = 0; u < units; u += 1, k += 4) {
+      const f = table[index[u]];
+      if (colours) {
+        const rgb = colours[index[u]];
+        target[k] = rgb[0];
+        target[k + 1] = rgb[1];
+        target[k + 2] = rgb[2];
+      } else if (f === 0 && dropped) {
+        target[k] = dropped[0];
+        target[k + 1] = dropped[1];
+        target[k + 2] = dropped[2];
+      } else {
+        const value = bytes[u] * f;
+        target[k] = value;
+        target[k + 1] = value;
+        target[k + 2] = value;
+      }
       target[k + 3] = 255;
     }
     context2d(tile.canvas).putImageData(out, 0, 0);
-  }
-
-  // The factor of unit u of map c, and whether the unit was dropped.
-  #factor(mask, c, u) {
-    if (mask.channels) return mask.channels[c];
-    const units = this.scene.width * this.scene.height;
-    const index = mask.shape[0] === 1 ? u : c * units + u;
-    if (mask.bits) return mask.bits[index] ? mask.value : 0;
-    return mask.factors[mask.levels[index]];
   }
 
   paint(frame, header) {
@@ -163,26 +179,19 @@ export default class FeatureMapView {
     const { theory } = header;
     this.last = { frame, header };
     const { mask } = frame;
-    const maps = this.scene.arrays.maps;
     const units = this.scene.width * this.scene.height;
-    const palette = mask.levels ? noisePalette(mask.factors, theory.mask_variance) : null;
+    const testing = { table: Float32Array.of(theory.test_factor), index: new Uint8Array(units) };
     this.tiles.forEach((tile, c) => {
-      const grey = (u, factor) => {
-        const value = Math.min(255, maps.bytes[c * units + u] * factor);
-        return [value, value, value];
-      };
+      const factors = this.#factors(mask, c);
       if (this.mode === "test") {
-        this.#paintTile(tile, (u) => grey(u, theory.test_factor));
+        this.#paintTile(tile, c, testing);
       } else if (this.mode === "mask") {
-        this.#paintTile(tile, (u) => {
-          if (palette) return palette[mask.levels[mask.shape[0] === 1 ? u : c * units + u]];
-          return this.#factor(mask, c, u) === 0 ? DROPPED : KEPT;
-        });
+        const colours = mask.levels
+          ? noisePalette(mask.factors, theory.mask_variance)
+          : Array.from(factors.table, (f) => (f === 0 ? DROPPED : KEPT));
+        this.#paintTile(tile, c, factors, { colours });
       } else {
-        this.#paintTile(tile, (u) => {
-          const factor = this.#factor(mask, c, u);
-          return factor === 0 && !palette ? DROPPED_UNIT : grey(u, factor);
-        });
+        this.#paintTile(tile, c, factors, { dropped: mask.levels ? null : DROPPED_UNIT });
       }
       const whole = mask.channels ? mask.channels[c] : null;
       tile.tile.classList.toggle("dropped", whole === 0 && this.mode !== "test");

@@ -61,7 +61,7 @@ export default class PoolingView {
     this.zoom.addEventListener("pointermove", (event) => this.#point(event));
     this.zoom.addEventListener("click", (event) => this.#point(event));
     this.zoomCaption = element("figcaption", {}, [element("span", { class: "title", text: "zoomed map, before pooling" }), " ", element("span", { class: "detail" })]);
-    this.thumb = element("img", { class: "where", alt: "where the square lies in the picture" });
+    this.thumb = element("img", { class: "where", alt: "where the square lies in the picture", fetchpriority: "low" });
     this.thumbBox = element("span", { class: "where-box" });
     const where = element("div", { class: "where-wrap" }, [this.thumb, this.thumbBox]);
     this.legend = element("p", { class: "pool-legend" });
