@@ -24,6 +24,7 @@ class Settings:
     max_stats_per_request: int = 512
     max_iteration: int = 1_000_000
     image_cache_size: int = 64
+    study_cache_size: int = 32  # a reconstruction study: about 150 KB of JSON
     scene_cache_size: int = 64  # a feature-map scene holds 8 maps of 128 x 128: 0.5 MB
 
     @property

@@ -12,6 +12,7 @@ from .config import Settings
 from .images import ImageStore
 from .routes import api, pages
 from .scenes import SceneCache
+from .studies import StudyCache
 
 DESCRIPTION = """
 Dropout Lab applies a dropout method, on each request, in a view (an image, the feature maps of
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.images = ImageStore(settings)
     app.state.scenes = SceneCache(settings.scene_cache_size)
+    app.state.studies = StudyCache(settings.study_cache_size)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
     errors.install(app)
     # Frames are already deflated and images are PNG: compress only text (pages, JSON, JS).

@@ -226,3 +226,58 @@ def test_the_page_preloads_the_view_it_opens(client: TestClient) -> None:
     ]:
         page = client.get(f"/{query}").text
         assert f'<link rel="modulepreload" href="/static/js/{module}">' in page, query
+
+
+# ---------------------------------------------------------------- /api/reconstruction
+
+
+def test_the_reconstruction_study_ranks_pixel_dropout_first(client: TestClient) -> None:
+    response = client.get("/api/reconstruction?image=cat&seed=3")
+    assert response.status_code == 200, response.text
+    assert "immutable" in response.headers["cache-control"]
+    study = response.json()
+    assert [curve["method"] for curve in study["curves"]] == [
+        "standard",
+        "cutout",
+        "dropblock",
+        "spatial",
+    ]
+    standard = study["curves"][0]["psnr"]
+    for curve in study["curves"][1:]:
+        assert all(mine > theirs for mine, theirs in zip(standard, curve["psnr"], strict=True))
+    for example in study["examples"]:
+        assert example["reconstruction"].startswith("data:image/jpeg;base64,")
+        assert example["fraction"] == study["example_fraction"]
+    assert client.get("/api/reconstruction?image=cat&seed=3").json() == study  # deterministic
+
+
+def test_a_flat_picture_is_rebuilt_almost_exactly_and_is_no_error(client: TestClient) -> None:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (128, 128, 128)).save(buffer, format="PNG")
+    upload = client.post(
+        "/api/images", files={"file": ("flat.png", buffer.getvalue(), "image/png")}
+    )
+    assert upload.status_code == 201
+    response = client.get(f"/api/reconstruction?image={upload.json()['id']}")
+    assert response.status_code == 200
+    # Exact up to rounding (infinite PSNR travels as null: JSON has no infinity).
+    values = [value for curve in response.json()["curves"] for value in curve["psnr"]]
+    assert all(value is None or value > 60 for value in values), values
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "field"),
+    [
+        ("image=dog", 404, "image"),
+        ("seed=-1", 422, "seed"),
+        ("seed=abc", 422, "seed"),
+    ],
+)
+def test_reconstruction_errors_name_the_field(
+    client: TestClient, query: str, status: int, field: str
+) -> None:
+    assert_error(client.get(f"/api/reconstruction?{query}"), status, field)

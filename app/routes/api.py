@@ -34,6 +34,7 @@ from ..errors import ApiError
 from ..images import ImageStore, StoredImage
 from ..scenes import SceneCache
 from ..schemas import CodeOut, ErrorOut, ImageOut, MethodsOut, SnippetOut
+from ..studies import StudyCache
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
@@ -56,6 +57,11 @@ def store_of(request: Request) -> ImageStore:
 def scenes_of(request: Request) -> SceneCache:
     scenes: SceneCache = request.app.state.scenes
     return scenes
+
+
+def studies_of(request: Request) -> StudyCache:
+    studies: StudyCache = request.app.state.studies
+    return studies
 
 
 def image_out(image: StoredImage) -> ImageOut:
@@ -235,6 +241,20 @@ def get_scene(
     context = {"view": shown.id, "image": picture.id}
     header, payloads = wire.build_scene(context, scenes.get(shown, picture))
     return _container(header, payloads, format)
+
+
+@router.get("/reconstruction", summary="Why pixel dropout fails: reconstruction PSNR by method")
+def get_reconstruction(
+    store: Annotated[ImageStore, Depends(store_of)],
+    studies: Annotated[StudyCache, Depends(studies_of)],
+    image: Annotated[str, Query(description="A sample name or an upload id.")] = "cat",
+    seed: Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)] = 0,
+) -> JSONResponse:
+    """On this image: standard dropout, Cutout, DropBlock and spatial dropout drop the same
+    expected fractions (0.05 to 0.5); the dropped pixels are reconstructed from the kept ones
+    (normalised convolution) and the PSNR is measured. Pixel dropout removes least: its curve
+    lies above the others. With one example reconstruction per method (JPEG, at 25 %)."""
+    return JSONResponse(studies.get(store.get(image), seed), headers={"Cache-Control": IMMUTABLE})
 
 
 def _container(header: dict[str, Any], payloads: list[bytes], format: str) -> Response:

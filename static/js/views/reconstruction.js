@@ -123,7 +123,10 @@ export class ReconstructionPanel {
       const caption = element("figcaption", {}, [
         element("span", { class: "title", text: NAMES[example.method] }),
         " ",
-        element("span", { class: "detail", text: `${(100 * example.dropped).toFixed(0)} % dropped, rebuilt: ${example.psnr.toFixed(1)} dB` }),
+        element("span", {
+          class: "detail",
+          text: `${(100 * example.dropped).toFixed(0)} % dropped, rebuilt: ${example.psnr === null ? "exactly" : `${example.psnr.toFixed(1)} dB`}`,
+        }),
       ]);
       return element("figure", { class: "psnr-example", "data-method": example.method }, [caption, picture]);
     }));
