@@ -126,8 +126,8 @@ export default class FeatureMapView {
       canvas.width = scene.width;
       canvas.height = scene.height;
       const status = element("span", { class: "map-status" });
-      const caption = element("figcaption", {}, [kernel, element("span", { class: "map-label", text: filter.label }), status]);
-      const wrap = element("div", { class: "map-canvas" }, [canvas]);
+      const caption = element("figcaption", {}, [kernel, element("span", { class: "map-label", text: filter.label })]);
+      const wrap = element("div", { class: "map-canvas" }, [canvas, status]);
       const tile = element("figure", { class: "map-tile", role: "listitem", "data-map": filter.id }, [caption, wrap]);
       return { tile, canvas, status, wrap, filter };
     });
