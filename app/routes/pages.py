@@ -40,6 +40,7 @@ SHELL_MODULES = (
     "api.js",
     "colours.js",
     "controls.js",
+    "dom.js",
     "frames.js",
     "images.js",
     "picker.js",

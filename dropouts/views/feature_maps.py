@@ -19,16 +19,14 @@ Sizes (``size``, ``block_size``, ``window``) are in map units here, not picture 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
 from typing import ClassVar
 
 from torch import Tensor
 
 from ..registry import ParamValue
-from .base import ByteArray, Frame, Json, Scene, View, frame_generator
+from .base import ByteArray, Frame, Json, Scene, frame_generator
 from .features import POOL, STAGE_SIDE, FeatureStage, filter_bank, run_stage
-from .image import histogram_edges
-from .masks import MASKERS, MaskTheory, mask_array, mask_theory, unit_statistics
+from .masks import MASKERS, MaskTheory, MaskView, mask_array, mask_theory, unit_statistics
 
 FEATURE_MAP_METHODS: tuple[str, ...] = (
     "standard",
@@ -78,7 +76,7 @@ def stage_info(stage: FeatureStage) -> dict[str, Json]:
     }
 
 
-class FeatureMapView(View[MaskTheory]):
+class FeatureMapView(MaskView):
     """Eight feature maps of a fixed convolutional stage, and the method's mask on them."""
 
     id: ClassVar[str] = "feature_maps"
@@ -94,9 +92,6 @@ class FeatureMapView(View[MaskTheory]):
         self.check_method(method_id)
         maps: Tensor = scene.data
         return mask_theory(method_id, params, maps, element="activation", channel="map")
-
-    def theory_json(self, theory: MaskTheory) -> dict[str, Json]:
-        return asdict(theory) | {"histogram_edges": histogram_edges(theory)}
 
     def frame(
         self,

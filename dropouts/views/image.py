@@ -11,18 +11,20 @@ i, image size)``, never on the frames before it, so a player can jump to any ite
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 from torch import Tensor
 
 from ..registry import ParamValue
-from .base import Frame, Json, Scene, View, frame_generator
+from .base import Frame, Json, Scene, frame_generator
 from .masks import (
     HISTOGRAM_BINS,
     MASKERS,
     MaskTheory,
+    MaskView,
+    histogram_edges,
     mask_array,
     mask_statistics,
     mask_theory,
@@ -37,6 +39,7 @@ __all__ = [
     "ImageTheory",
     "ImageView",
     "frame_generator",
+    "histogram_edges",
     "image_frame",
     "image_theory",
     "mask_statistics",
@@ -122,11 +125,6 @@ def image_frame(
     )
 
 
-def histogram_edges(theory: MaskTheory) -> list[float]:
-    low, high = theory.histogram_range
-    return [low + (high - low) * i / HISTOGRAM_BINS for i in range(HISTOGRAM_BINS + 1)]
-
-
 def frame_stats(frame: ImageFrame) -> dict[str, Json]:
     """An image frame's statistics as the page reads them."""
     return {
@@ -139,7 +137,7 @@ def frame_stats(frame: ImageFrame) -> dict[str, Json]:
     }
 
 
-class ImageView(View[MaskTheory]):
+class ImageView(MaskView):
     """The picture, its mask, the output at training time and at test time."""
 
     id: ClassVar[str] = "image"
@@ -153,9 +151,6 @@ class ImageView(View[MaskTheory]):
     def theory(self, method_id: str, params: Mapping[str, ParamValue], scene: Scene) -> MaskTheory:
         picture: Tensor = scene.data
         return image_theory(method_id, params, picture.shape[-2], picture.shape[-1])
-
-    def theory_json(self, theory: MaskTheory) -> dict[str, Json]:
-        return asdict(theory) | {"histogram_edges": histogram_edges(theory)}
 
     def frame(
         self,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import torch
@@ -23,7 +23,7 @@ from .. import expectations
 from .. import functional as F
 from ..functional._common import MaskedResult
 from ..registry import ParamValue
-from .base import BinaryArray, LevelArray, ValueArray, number
+from .base import BinaryArray, Json, LevelArray, ValueArray, View, number
 
 Unit = Literal["pixel", "channel", "activation", "map"]
 MaskKind = Literal["binary", "real"]
@@ -291,3 +291,16 @@ def mask_array(
         return BinaryArray(mask)
     low, high = theory.histogram_range
     return LevelArray(mask, low, high, levels)
+
+
+def histogram_edges(theory: MaskTheory) -> list[float]:
+    low, high = theory.histogram_range
+    return [low + (high - low) * i / HISTOGRAM_BINS for i in range(HISTOGRAM_BINS + 1)]
+
+
+class MaskView(View[MaskTheory]):
+    """A view whose frames are one mask on a grid of units (the image, the feature maps):
+    its theory travels with the edges of the histogram bins."""
+
+    def theory_json(self, theory: MaskTheory) -> dict[str, Json]:
+        return asdict(theory) | {"histogram_edges": histogram_edges(theory)}

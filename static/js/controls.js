@@ -1,17 +1,9 @@
 // The parameter controls, generated from the registry: a slider per number, a select per
 // choice, a checkbox per flag; each with a visible label, its value and its help text.
 
-let uid = 0;
+import { element } from "./dom.js";
 
-function element(tag, attributes = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === "text") node.textContent = value;
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : value);
-  }
-  node.append(...children);
-  return node;
-}
+let uid = 0;
 
 function formatNumber(value, step) {
   if (value === null) return "auto";

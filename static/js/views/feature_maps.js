@@ -3,7 +3,8 @@
 
 import { fetchScene } from "../api.js";
 import { context2d, DROPPED, KEPT, noisePalette, OKABE_ITO } from "../colours.js";
-import { maskBars, maskNumbers, maskSeries } from "./image.js";
+import { element } from "../dom.js";
+import { maskBars, maskDerived, maskNumbers, maskSeries } from "./image.js";
 
 // Dropped units in the training output: a dark blue, as dark as the zero they hold but with
 // a hue of its own, so that they stand apart from activations the ReLU already set to zero.
@@ -13,16 +14,6 @@ const MODES = [
   ["mask", "mask"],
   ["test", "output, test time"],
 ];
-
-function element(tag, attributes = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 // The kernel as the pattern it looks for: each colour channel at 0.5 + 0.5 w / max |w|.
 function paintKernel(canvas, kernel) {
@@ -248,7 +239,6 @@ export default class FeatureMapView {
   }
 
   derived(name, theory) {
-    if (name !== "sigma" || theory?.mask_kind !== "real" || theory.mask_variance == null) return null;
-    return Math.sqrt(theory.mask_variance);
+    return maskDerived(name, theory);
   }
 }

@@ -209,16 +209,20 @@ export default class ImageView {
     return maskBars(frame, theory);
   }
 
-  // What an "auto" parameter resolves to, as the server reported it: Gaussian dropout's sigma
-  // is the standard deviation of the noise, the square root of the mask variance.
   derived(name, theory) {
-    if (name !== "sigma" || theory?.mask_kind !== "real" || theory.mask_variance == null) return null;
-    return Math.sqrt(theory.mask_variance);
+    return maskDerived(name, theory);
   }
 }
 
 // ---------------------------------------------------------------- statistics of a mask
 // Shared by the views whose frames are a mask on a grid of units (image, feature maps).
+
+// What an "auto" parameter resolves to, as the server reported it: Gaussian dropout's sigma
+// is the standard deviation of the noise, the square root of the mask variance.
+export function maskDerived(name, theory) {
+  if (name !== "sigma" || theory?.mask_kind !== "real" || theory.mask_variance == null) return null;
+  return Math.sqrt(theory.mask_variance);
+}
 
 export function maskNumbers(frame, theory, unit, ratioTerm) {
   const rows = [

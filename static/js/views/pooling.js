@@ -5,6 +5,7 @@
 import { fetchScene } from "../api.js";
 import { context2d, OKABE_ITO } from "../colours.js";
 import { fmt } from "../stats.js";
+import { element } from "../dom.js";
 
 const CELL = 24; // canvas pixels per unit of the zoomed square
 const SMALL_CELL = 12; // canvas pixels per window of the pooled grids
@@ -13,16 +14,6 @@ const ORDINALS = ["1st", "2nd", "3rd"];
 
 function ordinal(rank) {
   return ORDINALS[rank - 1] ?? `${rank}th`;
-}
-
-function element(tag, attributes = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
 }
 
 function greyOf(value, top) {

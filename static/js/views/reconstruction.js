@@ -6,6 +6,7 @@
 import { fetchJson } from "../api.js";
 import { OKABE_ITO } from "../colours.js";
 import { loadPlotly } from "../plotly.js";
+import { element } from "../dom.js";
 
 const METHODS = ["standard", "cutout", "dropblock", "spatial"];
 const NAMES = { standard: "standard (pixels)", cutout: "Cutout", dropblock: "DropBlock", spatial: "spatial (channels)" };
@@ -16,16 +17,6 @@ const STYLES = {
   dropblock: { color: OKABE_ITO.green, dash: "dot", symbol: "diamond" },
   spatial: { color: OKABE_ITO.orange, dash: "dashdot", symbol: "triangle-up" },
 };
-
-function element(tag, attributes = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 export class ReconstructionPanel {
   constructor(extra, context) {
