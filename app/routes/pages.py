@@ -42,6 +42,7 @@ SHELL_MODULES = (
     "controls.js",
     "dom.js",
     "frames.js",
+    "panel.js",
     "images.js",
     "picker.js",
     "player.js",

@@ -14,11 +14,12 @@
 //
 // Views hold no dropout math: masks and statistics arrive computed (see app/wire.py).
 
-import { ApiError, fetchSeries } from "./api.js";
+import { fetchSeries } from "./api.js";
 import { renderControls } from "./controls.js";
 import { FrameCache } from "./frames.js";
 import { ImagePicker } from "./images.js";
 import { markPicked, renderMethodSelect, renderPicker, renderViewTabs, shortCitation, viewBadge } from "./picker.js";
+import { Panel, snapshotOf, viewModule } from "./panel.js";
 import { Player } from "./player.js";
 import { wireSharing } from "./sharing.js";
 import {
@@ -40,7 +41,6 @@ const charts = new Charts($("#chart-series"), $("#chart-histogram"));
 const probe = { latencies: [], painted: 0, lastFrame: null, errors: [], firstFrameMs: null };
 window.dropoutLab = probe;
 
-const snapshotOf = (from) => ({ ...from, params: { ...from.params } });
 const currentMethod = () => methodById(catalog, state.method);
 
 // ---------------------------------------------------------------- the current view
@@ -56,105 +56,50 @@ const context = {
     return k >= 0 ? (param.choice_labels[k] ?? value) : value;
   },
 };
-const viewModules = new Map(); // view id -> promise of its module (each imported once)
-let view = null; // { id, instance }
-
-function viewModule(id) {
-  if (!viewModules.has(id)) viewModules.set(id, import(`./views/${id}.js`));
-  return viewModules.get(id);
-}
 if (state.view) viewModule(state.view); // the opening view's module, while the page is built
 
-async function mountView(id) {
-  if (view?.id === id) return view.instance;
-  const View = (await viewModule(id)).default;
-  if (state.view !== id) return null; // the user moved on while it loaded
-  if (view?.id === id) return view.instance;
-  view?.instance.destroy();
-  view = { id, instance: new View($("#views"), $("#view-extra"), context) };
-  $(".source").hidden = !View.needsImage;
-  return view.instance;
-}
-
-function unmountView() {
-  view?.instance.destroy();
-  view = null;
-}
-
-// ---------------------------------------------------------------- showing a frame
-
 let pendingInputAt = null; // performance.now() of the last slider input not yet painted
-let busy = false;
-let again = false;
 
-function sameFrame(snapshot) {
-  return frameKey(state) === frameKey(snapshot) && state.iteration === snapshot.iteration;
-}
+const panel = new Panel({
+  root: $("#views"),
+  extra: $("#view-extra"),
+  context,
+  cache,
+  hooks: {
+    painted: (frame, header, instance) => {
+      paint(frame, header, instance);
+      clearError();
+    },
+    mounted: (View) => {
+      $(".source").hidden = !View.needsImage;
+    },
+    error: (error) => showError(error),
+    // An image this server does not know (an upload made on another server) is replaced by
+    // the cat, and the page says so.
+    missingImage: (snapshot) => {
+      showError(
+        new Error(`image ${snapshot.image} is not on this server (uploads stay where they were made); showing the cat`),
+        { sticky: true },
+      );
+      state.image = "cat";
+      images.sync();
+      writeUrl("replace");
+      refresh();
+      return true;
+    },
+  },
+});
 
-async function refresh() {
-  if (!state.view) return;
-  if (busy) {
-    again = true;
-    return;
-  }
-  busy = true;
-  try {
-    do {
-      again = false;
-      const snapshot = snapshotOf(state);
-      // The frame depends neither on the view's module nor on its input (picture, scene):
-      // ask for it first, and for the rest meanwhile.
-      if (probe.firstFrameMs === null) performance.mark("first-frame-asked");
-      const frame = cache.frame(snapshot).catch((error) => ({ error }));
-      const instance = await mountView(snapshot.view);
-      if (!instance) {
-        again = state.view !== null;
-        continue;
-      }
-      await loadInput(instance, snapshot);
-      if (state.image !== snapshot.image) {
-        again = true; // the image was replaced (an unknown upload falls back to the cat)
-        continue;
-      }
-      const hit = await frame;
-      if (hit.error) throw hit.error;
-      if (sameFrame(snapshot) && view?.instance === instance && instance.loaded(state)) {
-        paint(hit.frame, hit.header);
-        clearError();
-      } else {
-        again = true;
-      }
-    } while (again);
-  } catch (error) {
-    showError(error);
-  } finally {
-    busy = false;
-  }
-}
-
-// The view's input for the snapshot's image; an image this server does not know (an upload
-// made on another server) is replaced by the cat, and the page says so.
-async function loadInput(instance, snapshot) {
-  try {
-    await instance.load(snapshot);
-  } catch (error) {
-    const missing = error instanceof ApiError && error.status === 404 && error.detail.field === "image";
-    if (!missing || snapshot.image === "cat") throw error;
-    showError(
-      new Error(`image ${snapshot.image} is not on this server (uploads stay where they were made); showing the cat`),
-      { sticky: true },
-    );
-    state.image = "cat";
-    images.sync();
-    writeUrl("replace");
-  }
+function refresh() {
+  if (!state.view) return Promise.resolve();
+  if (probe.firstFrameMs === null) performance.mark("first-frame-asked");
+  return panel.show(state);
 }
 
 let lastPainted = null; // { frame, header }: the "auto" values and the charts read it
 
-function paint(frame, header) {
+function paint(frame, header, instance) {
   lastPainted = { frame, header };
-  view.instance.paint(frame, header);
   probe.painted += 1;
   probe.lastFrame = { key: frameKey(state), iteration: frame.iteration, dropped: frame.dropped_fraction, view: state.view };
   $("#iteration-value").textContent = frame.iteration;
@@ -170,9 +115,8 @@ function paint(frame, header) {
   }
   // Statistics once the pictures are on screen (a task after the next frame), so that they
   // never delay them; the charts at most every 150 ms while frames pour in.
-  const instance = view.instance;
   requestAnimationFrame(() => setTimeout(() => {
-    if (view?.instance !== instance) return;
+    if (panel.instance !== instance) return;
     renderNumbers($("#numbers"), instance.numbers(frame, header.theory));
     drawChartsSoon(instance, frame, header);
   }, 0));
@@ -203,7 +147,7 @@ function drawChartsSoon(instance, frame, header) {
   clearTimeout(chartsTimer);
   const wait = chartsDrawnAt + 150 - performance.now();
   const draw = () => {
-    if (view?.instance !== instance) return;
+    if (panel.instance !== instance) return;
     chartsDrawnAt = performance.now();
     charts.drawBars(instance.bars(frame, header.theory));
     charts.markIteration(frame.iteration);
@@ -227,8 +171,8 @@ function scheduleSeries() {
     if (key === seriesKey) return;
     try {
       const series = await fetchSeries(snapshot, ITERATIONS);
-      const instance = await mountView(snapshot.view);
-      if (frameKey(state) !== key || !instance) return;
+      const instance = panel.instance;
+      if (frameKey(state) !== key || !instance || panel.view.id !== snapshot.view) return;
       seriesKey = key;
       charts.drawSeries(instance.series(series), state.iteration);
     } catch (error) {
@@ -294,7 +238,7 @@ function onParam(name, value, phase) {
 }
 
 function derivedValue(name) {
-  return view && lastPainted ? view.instance.derived?.(name, lastPainted.header.theory) ?? null : null;
+  return panel.instance && lastPainted ? panel.instance.derived?.(name, lastPainted.header.theory) ?? null : null;
 }
 
 function renderHead(method) {
@@ -344,7 +288,7 @@ function renderMethod() {
   const notice = $("#no-view");
   notice.hidden = hasView;
   if (!hasView) {
-    unmountView();
+    panel.destroy();
     $(".source").hidden = true;
     notice.textContent = `${method.name} is shown on the ${viewBadge(method, catalog)}. `
       + "Its formula, paper and parameters are here, and “Copy as code” works; the animated view comes with a later release.";
@@ -416,7 +360,7 @@ wireSharing({
     seriesKey = null;
     scheduleSeries();
     charts.redraw();
-    if (lastPainted && view) view.instance.paint(lastPainted.frame, lastPainted.header);
+    if (lastPainted && panel.instance) panel.instance.paint(lastPainted.frame, lastPainted.header);
   },
   error: (error) => showError(error),
 });
