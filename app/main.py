@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from . import errors, wire
 from .config import Settings
+from .framing import FramingPolicy
 from .images import ImageStore
 from .routes import api, pages
 from .scenes import SceneCache
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         minimum_size=1024,
         exclude_content_types=("text/event-stream", wire.MEDIA_TYPE, "image/png"),
     )
+    app.add_middleware(FramingPolicy)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")

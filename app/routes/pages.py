@@ -1,23 +1,27 @@
-"""HTML pages, the offline Plotly.js and the offline API docs."""
+"""HTML pages (the lab, the embed page and its oEmbed), the offline Plotly.js and API docs."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from html import escape
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import fastapi_offline
 import plotly
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from dropouts.registry import get_method
 from dropouts.views import views_of
 
 from ..catalog import catalog
+from ..errors import ApiError
+from ..framing import EMBEDDABLE
 from ..images import ImageStore
 from .api import image_out, store_of
 
@@ -37,6 +41,9 @@ def templates_of(request: Request) -> Jinja2Templates:
 # instead of discovering them import by import (static/js/main.js imports these).
 SHELL_MODULES = (
     "main.js",
+    "embed_dialog.js",
+    "export.js",
+    "lesson.js",
     "api.js",
     "colours.js",
     "controls.js",
@@ -69,26 +76,133 @@ def opening_view(query: Mapping[str, str]) -> str:
     return asked if asked in built else (built[0] if built else "image")
 
 
+EMBED_MODULES = (
+    "embed.js",
+    "api.js",
+    "colours.js",
+    "controls.js",
+    "dom.js",
+    "frames.js",
+    "lesson.js",
+    "panel.js",
+    "player.js",
+    "state.js",
+    "stats.js",
+    "plotly.js",
+)
+EMBED_SIZES = ((480, 270), (640, 360), (960, 540), (1280, 720))
+LESSON_KEYS = ("controls", "hide", "caption", "theme", "large")
+
+
+def boot_json(store: ImageStore) -> str:
+    """The registry and the sample list, inlined so the first frame needs no extra round trip."""
+    boot = {
+        "catalog": catalog().model_dump(),
+        "images": [image_out(image).model_dump() for image in store.samples()],
+    }
+    return json.dumps(boot, separators=(",", ":")).replace("</", "<\\/")
+
+
+def method_title(query: Mapping[str, str]) -> str:
+    try:
+        return f"{get_method(query.get('method', 'standard')).name} · Dropout Lab"
+    except KeyError:
+        return "Dropout Lab"
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(
     request: Request,
     store: Annotated[ImageStore, Depends(store_of)],
     templates: Annotated[Jinja2Templates, Depends(templates_of)],
 ) -> HTMLResponse:
-    """The lab. The registry and the sample list are inlined so the first frame needs no
-    extra round trip; the state itself comes from the URL, read by static/state.js."""
-    boot = {
-        "catalog": catalog().model_dump(),
-        "images": [image_out(image).model_dump() for image in store.samples()],
-    }
+    """The lab. The state itself comes from the URL, read by static/state.js."""
     preload = dict.fromkeys(SHELL_MODULES + view_modules(opening_view(request.query_params)))
+    # Root-relative, like every address in the page; its `url` names this very page.
+    oembed = "/oembed?" + urlencode({"url": str(request.url)})
     return templates.TemplateResponse(
         request,
         "index.html",
         {
-            "boot_json": json.dumps(boot, separators=(",", ":")).replace("</", "<\\/"),
+            "boot_json": boot_json(store),
             "preload": list(preload),
+            "oembed_url": oembed,
+            "title": method_title(request.query_params),
         },
+    )
+
+
+@router.get("/embed", response_class=HTMLResponse)
+def embed(
+    request: Request,
+    store: Annotated[ImageStore, Depends(store_of)],
+    templates: Annotated[Jinja2Templates, Depends(templates_of)],
+) -> HTMLResponse:
+    """The lab's view without the page around it, for slides: the same query as the page,
+    plus the lesson mode (static/js/lesson.js). Framable from any origin."""
+    preload = dict.fromkeys(EMBED_MODULES + view_modules(opening_view(request.query_params)))
+    return templates.TemplateResponse(
+        request,
+        "embed.html",
+        {
+            "boot_json": boot_json(store),
+            "preload": list(preload),
+            "title": method_title(request.query_params),
+        },
+        headers=EMBEDDABLE,
+    )
+
+
+def _embed_size(max_width: int | None, max_height: int | None) -> tuple[int, int]:
+    """The largest 16:9 size offered that fits the consumer's maximum (the smallest if none)."""
+    fitting = [
+        (width, height)
+        for width, height in EMBED_SIZES
+        if (max_width is None or width <= max_width)
+        and (max_height is None or height <= max_height)
+    ]
+    return fitting[-1] if fitting else EMBED_SIZES[0]
+
+
+@router.get("/oembed", name="oembed")
+def oembed(
+    request: Request,
+    url: Annotated[str, Query(description="A Dropout Lab page or embed URL.")],
+    maxwidth: Annotated[int | None, Query(ge=1)] = None,
+    maxheight: Annotated[int | None, Query(ge=1)] = None,
+    format: Annotated[str, Query()] = "json",
+) -> JSONResponse:
+    """oEmbed (https://oembed.com): a pasted lab link becomes its embed, as an iframe."""
+    if format != "json":
+        raise ApiError(501, "format", f"format {format!r} is not offered", "json")
+    asked = urlsplit(url)
+    own = urlsplit(str(request.base_url))
+    if (asked.scheme, asked.netloc) != (own.scheme, own.netloc) or asked.path not in (
+        "/",
+        "/embed",
+    ):
+        raise ApiError(
+            404, "url", "not a page of this Dropout Lab", f"{own.scheme}://{own.netloc}/?…"
+        )
+    query = dict(parse_qsl(asked.query))
+    width, height = _embed_size(maxwidth, maxheight)
+    src = str(request.url_for("embed")) + ("?" + urlencode(query) if query else "")
+    title = method_title(query)
+    frame = (
+        f'<iframe src="{escape(src)}" width="{width}" height="{height}" title="{escape(title)}" '
+        'style="border:0" allow="fullscreen" loading="lazy"></iframe>'
+    )
+    return JSONResponse(
+        {
+            "version": "1.0",
+            "type": "rich",
+            "provider_name": "Dropout Lab",
+            "provider_url": str(request.base_url),
+            "title": title,
+            "html": frame,
+            "width": width,
+            "height": height,
+        }
     )
 
 
@@ -105,8 +219,6 @@ def swagger_asset(name: str) -> FileResponse:
     allowed = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}
     path = SWAGGER_DIR / name
     if name not in allowed or not path.is_file():
-        from ..errors import ApiError
-
         raise ApiError(404, "name", f"no asset {name!r}", ", ".join(sorted(allowed)))
     return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
 

@@ -16,6 +16,7 @@
 
 import { fetchSeries } from "./api.js";
 import { renderControls } from "./controls.js";
+import { EmbedDialog } from "./embed_dialog.js";
 import { FrameCache } from "./frames.js";
 import { ImagePicker } from "./images.js";
 import { markPicked, renderMethodSelect, renderPicker, renderViewTabs, shortCitation, viewBadge } from "./picker.js";
@@ -23,7 +24,7 @@ import { Panel, snapshotOf, viewModule } from "./panel.js";
 import { Player } from "./player.js";
 import { wireSharing } from "./sharing.js";
 import {
-  defaultParams, frameKey, ITERATIONS, linkCorrections, methodById, readState, toQuery, viewById, withView,
+  defaultParams, frameKey, ITERATIONS, linkCorrections, methodById, paramsOf, readState, toQuery, viewById, withView,
 } from "./state.js";
 import { Charts, renderNumbers } from "./stats.js";
 
@@ -364,6 +365,16 @@ wireSharing({
   },
   error: (error) => showError(error),
 });
+
+const embedDialog = new EmbedDialog({
+  state: () => state,
+  query: (shown) => toQuery(shown),
+  params: () => paramsOf(catalog, currentMethod(), state.view),
+  title: () => currentMethod().name,
+  exportQuery: () => toQuery(state).slice(1),
+});
+$("#open-embed").addEventListener("click", () => embedDialog.open("embed"));
+$("#open-export").addEventListener("click", () => embedDialog.open("export"));
 
 // A sticky error explains a change the page made for the user (an unknown upload replaced by
 // the cat): the next painted frame keeps it; the user's next choice of image or method clears it.

@@ -1,0 +1,172 @@
+// The embed page (/embed?<the lab page's query>): the same view without the page around it,
+// for slides. Only the controls the lesson names, a small player, and no frame request while
+// it is out of sight (tab hidden, scrolled away, its slide left).
+
+import { renderControls } from "./controls.js";
+import { FrameCache } from "./frames.js";
+import { readLesson } from "./lesson.js";
+import { Panel, snapshotOf, viewModule } from "./panel.js";
+import { Player } from "./player.js";
+import { frameKey, methodById, paramsOf, readState, toQuery, viewById } from "./state.js";
+import { renderNumbers } from "./stats.js";
+
+const boot = JSON.parse(document.getElementById("boot").textContent);
+const catalog = boot.catalog;
+const $ = (selector) => document.querySelector(selector);
+
+const state = readState(catalog, window.location.search);
+const method = methodById(catalog, state.method);
+const names = paramsOf(catalog, method, state.view).map((param) => param.name);
+const lesson = readLesson(window.location.search, names);
+const cache = new FrameCache();
+const probe = { painted: 0, lastFrame: null, errors: [], firstFrameMs: null, visible: true, shows: 0 };
+window.dropoutLab = probe;
+if (state.view) viewModule(state.view);
+
+// ---------------------------------------------------------------- the look of the lesson
+
+document.documentElement.dataset.theme = lesson.contrast ? "contrast" : "";
+document.documentElement.classList.toggle("large", lesson.large);
+for (const part of lesson.hide) document.documentElement.classList.add(`hide-${part}`);
+$("#method-name").textContent = method.name;
+$("#method-formula").innerHTML = method.formula_mathml; // MathML rendered by the server
+if (lesson.caption) {
+  $("#embed-caption").textContent = lesson.caption;
+  $("#embed-caption").hidden = false;
+}
+document.title = `${method.name} · Dropout Lab`;
+const pageQuery = () => toQuery({ ...state, playing: state.playing });
+$("#open-lab").href = `/${pageQuery()}`;
+
+// The views fill what the head and the bar leave of the frame.
+const fit = () => {
+  const chrome = $("#embed-head").offsetHeight + $("#embed-bar").offsetHeight + 16;
+  document.documentElement.style.setProperty("--embed-chrome", `${chrome}px`);
+};
+new ResizeObserver(fit).observe($("#embed-head"));
+new ResizeObserver(fit).observe($("#embed-bar"));
+fit();
+
+// ---------------------------------------------------------------- the view
+
+const sampleTitle = (id) => boot.images.find((image) => image.id === id)?.title ?? "your image";
+const panel = new Panel({
+  root: $("#views"),
+  extra: $("#view-extra"),
+  context: {
+    imageUrl: (id) => `/api/images/${encodeURIComponent(id)}`,
+    imageTitle: () => sampleTitle(state.image),
+    method: () => method,
+    viewParamLabel: (name, value) => {
+      const param = viewById(catalog, state.view)?.params.find((p) => p.name === name);
+      const k = param?.choices.indexOf(value) ?? -1;
+      return k >= 0 ? (param.choice_labels[k] ?? value) : value;
+    },
+    embedded: true,
+  },
+  cache,
+  hooks: {
+    painted: (frame, header, instance) => {
+      probe.painted += 1;
+      probe.lastFrame = { key: frameKey(state), iteration: frame.iteration, dropped: frame.dropped_fraction, view: state.view };
+      $("#iteration-value").textContent = frame.iteration;
+      player.showIteration(frame.iteration);
+      $("#error").hidden = true;
+      if (probe.firstFrameMs === null) {
+        probe.firstFrameMs = -1;
+        requestAnimationFrame(() => {
+          probe.firstFrameMs = performance.now();
+        });
+      }
+      if (!lesson.hide.has("stats")) renderNumbers($("#numbers"), instance.numbers(frame, header.theory).slice(0, 2));
+    },
+    error: (error) => {
+      $("#error").textContent = error.message;
+      $("#error").hidden = false;
+      probe.errors.push(error.message);
+    },
+    missingImage: () => {
+      state.image = "cat";
+      refresh();
+      return true;
+    },
+  },
+});
+
+function refresh() {
+  if (!state.view || !probe.visible) return;
+  probe.shows += 1;
+  panel.show(state);
+}
+
+// ---------------------------------------------------------------- controls and player
+
+function onParam(name, value) {
+  if (name === "seed") state.seed = value;
+  else state.params[name] = value;
+  window.history.replaceState(null, "", toQuery(state) + lessonSuffix());
+  $("#open-lab").href = `/${pageQuery()}`;
+  refresh();
+}
+
+// The lesson's own keys stay in the address (an iframe never adds history entries).
+function lessonSuffix() {
+  const query = new URLSearchParams(window.location.search);
+  const kept = new URLSearchParams();
+  for (const key of ["controls", "hide", "caption", "theme", "large"]) if (query.has(key)) kept.set(key, query.get(key));
+  return kept.size ? `&${kept}` : "";
+}
+
+const allParams = paramsOf(catalog, method, state.view);
+const shown = lesson.controls.map((name) => allParams.find((param) => param.name === name)).filter(Boolean);
+renderControls($("#params"), { methodParams: shown, viewParams: [], seedParam: catalog.seed }, state, onParam, () => null);
+if (!lesson.controls.includes("seed")) $("#params [data-param=seed]")?.closest(".control").remove();
+$("#scrub").hidden = !lesson.controls.includes("iteration");
+for (const node of [$("#speed"), $(".embed-player .speed")]) node.hidden = !lesson.controls.includes("speed");
+
+const player = new Player(document, {
+  state: () => state,
+  canPlay: () => state.view !== null,
+  goTo: (iteration) => {
+    state.iteration = iteration;
+    refresh();
+    if (probe.visible) cache.prefetchAhead(snapshotOf(state));
+  },
+  ready: (iteration) => cache.get(frameKey(state), iteration) !== null,
+  fetch: (iteration) => {
+    if (probe.visible) cache.prefetch(snapshotOf(state), iteration);
+  },
+  changed: () => window.history.replaceState(null, "", toQuery(state) + lessonSuffix()),
+});
+player.wire();
+
+// ---------------------------------------------------------------- out of sight, at rest
+
+// Out of sight (another tab, scrolled away, a slide not shown: reveal.js hides the others),
+// the embed stops: no timer, no frame request. Back in sight, it goes on as it was.
+let playingWhenHidden = false;
+
+function setVisible(visible) {
+  if (visible === probe.visible) return;
+  probe.visible = visible;
+  if (!visible) {
+    playingWhenHidden = state.playing;
+    player.setPlaying(false, false);
+    return;
+  }
+  refresh();
+  if (playingWhenHidden) player.setPlaying(true, false);
+}
+
+let inView = true;
+new IntersectionObserver((entries) => {
+  inView = entries.some((entry) => entry.isIntersecting);
+  setVisible(inView && !document.hidden);
+}).observe(document.body);
+document.addEventListener("visibilitychange", () => setVisible(inView && !document.hidden));
+
+// ---------------------------------------------------------------- start
+
+player.setPlaying(state.playing, false);
+refresh();
+probe.ready = true;
