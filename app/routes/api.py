@@ -26,6 +26,7 @@ from dropouts.registry import (
     validate_view_params,
 )
 from dropouts.views import BUILT, View, views_of
+from dropouts.views.matching import MATCHED, match_fraction
 
 from .. import wire
 from ..catalog import catalog
@@ -39,7 +40,9 @@ from ..studies import StudyCache
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-RESERVED = frozenset({"view", "method", "image", "seed", "start", "count", "format", "masks"})
+RESERVED = frozenset(
+    {"view", "method", "image", "seed", "start", "count", "format", "masks", "fraction"}
+)
 VIEW_DESCRIPTION = "The view: " + ", ".join(BUILT) + " (image when absent, as in older links)."
 UPLOAD_CHUNK = 1 << 16
 
@@ -219,6 +222,34 @@ def get_frames(
         context, shown.theory_json(theory), frames, with_masks=masks
     )
     return _container(header, payloads, format)
+
+
+@router.get("/match", summary="The setting of a method that drops a given expected fraction")
+def get_match(
+    request: Request,
+    store: Annotated[ImageStore, Depends(store_of)],
+    scenes: Annotated[SceneCache, Depends(scenes_of)],
+    method: Annotated[str, Query(description="A method the view shows.")],
+    fraction: Annotated[float, Query(ge=0.0, le=1.0, description="The expected fraction.")],
+    view: Annotated[str, Query(description=VIEW_DESCRIPTION)] = "image",
+    image: Annotated[str, Query(description="A sample name or an upload id.")] = "cat",
+) -> dict[str, Any]:
+    """For a comparison's "same dropped fraction": the method's parameters (those given, with
+    its main one moved) whose expected dropped fraction on this image is ``fraction``, by the
+    view's own theory. ``reached`` is false when the method cannot drop that much (Max-Drop
+    removes only maxima); the nearest setting is given."""
+    shown, spec = lookup_view(view)
+    chosen = lookup_method(method, shown)
+    params = method_params(request, chosen, spec)
+    scene = scenes.get(shown, store.get(image))
+    match = match_fraction(shown, chosen.id, params, scene, fraction)
+    return {
+        "method": chosen.id,
+        "params": match.params,
+        "parameter": MATCHED[chosen.id],
+        "expected": match.expected,
+        "reached": match.reached,
+    }
 
 
 @router.get(

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from dropouts.registry import get_method
-from dropouts.views import views_of
+from dropouts.views import BUILT, views_of
 
 from ..catalog import catalog
 from ..errors import ApiError
@@ -117,7 +117,13 @@ def index(
     templates: Annotated[Jinja2Templates, Depends(templates_of)],
 ) -> HTMLResponse:
     """The lab. The state itself comes from the URL, read by static/state.js."""
-    preload = dict.fromkeys(SHELL_MODULES + view_modules(opening_view(request.query_params)))
+    query = request.query_params
+    comparing = "a.method" in query and "b.method" in query
+    entry = ("compare_page.js", "compare.js", "visibility.js") if comparing else ()
+    opening = query.get("view", "image") if comparing else opening_view(query)
+    preload = dict.fromkeys(
+        entry + SHELL_MODULES + view_modules(opening if opening in BUILT else "image")
+    )
     # Root-relative, like every address in the page; its `url` names this very page.
     oembed = "/oembed?" + urlencode({"url": str(request.url)})
     return templates.TemplateResponse(
@@ -127,6 +133,7 @@ def index(
             "boot_json": boot_json(store),
             "preload": list(preload),
             "oembed_url": oembed,
+            "entry": "compare_page.js" if comparing else "main.js",
             "title": method_title(request.query_params),
         },
     )

@@ -9,6 +9,7 @@ import { Panel, snapshotOf, viewModule } from "./panel.js";
 import { Player } from "./player.js";
 import { frameKey, methodById, paramsOf, readState, toQuery, viewById } from "./state.js";
 import { renderNumbers } from "./stats.js";
+import { watchVisibility } from "./visibility.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const catalog = boot.catalog;
@@ -158,12 +159,7 @@ function setVisible(visible) {
   if (playingWhenHidden) player.setPlaying(true, false);
 }
 
-let inView = true;
-new IntersectionObserver((entries) => {
-  inView = entries.some((entry) => entry.isIntersecting);
-  setVisible(inView && !document.hidden);
-}).observe(document.body);
-document.addEventListener("visibilitychange", () => setVisible(inView && !document.hidden));
+watchVisibility(setVisible);
 
 // ---------------------------------------------------------------- start
 

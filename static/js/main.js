@@ -16,6 +16,7 @@
 
 import { fetchSeries } from "./api.js";
 import { renderControls } from "./controls.js";
+import { partnerOf } from "./compare.js";
 import { EmbedDialog } from "./embed_dialog.js";
 import { FrameCache } from "./frames.js";
 import { ImagePicker } from "./images.js";
@@ -24,7 +25,7 @@ import { Panel, snapshotOf, viewModule } from "./panel.js";
 import { Player } from "./player.js";
 import { wireSharing } from "./sharing.js";
 import {
-  defaultParams, frameKey, ITERATIONS, linkCorrections, methodById, paramsOf, readState, toQuery, viewById, withView,
+  comparisonQuery, defaultParams, frameKey, ITERATIONS, linkCorrections, methodById, paramsOf, readState, toQuery, viewById, withView,
 } from "./state.js";
 import { Charts, renderNumbers } from "./stats.js";
 
@@ -284,6 +285,7 @@ function renderMethod() {
     seedParam: catalog.seed,
   }, state, onParam, derivedValue);
   renderViewTabs($("#view-tabs"), method, catalog, state.view, pickView);
+  $("#compare").hidden = state.view === null;
   const hasView = state.view !== null;
   for (const selector of ["#views", ".player", ".stats"]) $(selector).hidden = !hasView;
   const notice = $("#no-view");
@@ -374,6 +376,17 @@ const embedDialog = new EmbedDialog({
   exportQuery: () => toQuery(state).slice(1),
 });
 $("#open-embed").addEventListener("click", () => embedDialog.open("embed"));
+
+// Side by side: this method as panel A and a structured one as panel B, on this view.
+$("#compare").addEventListener("click", () => {
+  const partner = partnerOf(catalog, state.method, state.view);
+  const comparison = {
+    view: state.view, image: state.image, seed: state.seed, iteration: state.iteration, playing: state.playing,
+    speed: state.speed, match: null,
+    panels: [{ method: state.method, params: { ...state.params } }, { method: partner, params: defaultParams(catalog, methodById(catalog, partner), state.view) }],
+  };
+  window.location.assign(`/${comparisonQuery(comparison)}`);
+});
 $("#open-export").addEventListener("click", () => embedDialog.open("export"));
 
 // A sticky error explains a change the page made for the user (an unknown upload replaced by

@@ -41,7 +41,8 @@ function snippetBlock(snippet) {
   return block;
 }
 
-// hooks: link() the page's link now; code() { state, names } for /api/code;
+// hooks: link() the page's link now; code() { state, names, heading? } for /api/code, or a
+// list of them (a comparison);
 // themeChanged() redraw what depends on the theme; error(e) show an error.
 export function wireSharing(hooks) {
   document.getElementById("copy-link").addEventListener("click", async () => {
@@ -50,9 +51,14 @@ export function wireSharing(hooks) {
   });
   document.getElementById("copy-code").addEventListener("click", async () => {
     try {
-      const { state, names } = hooks.code();
-      const { snippets } = await fetchCode(state, names);
-      document.getElementById("code-list").replaceChildren(...snippets.map(snippetBlock));
+      // One setting, or one per panel of a comparison (each under its heading).
+      const settings = [hooks.code()].flat();
+      const blocks = await Promise.all(settings.map(async ({ state, names, heading }) => {
+        const { snippets } = await fetchCode(state, names);
+        const title = heading ? [Object.assign(document.createElement("h3"), { className: "code-heading", textContent: heading })] : [];
+        return [...title, ...snippets.map(snippetBlock)];
+      }));
+      document.getElementById("code-list").replaceChildren(...blocks.flat());
       document.getElementById("code-dialog").showModal();
     } catch (error) {
       hooks.error(error);

@@ -141,3 +141,75 @@ export function linkCorrections(catalog, search, state) {
   if (speed !== null && Number(speed) !== state.speed) notes.push(`speed=${speed} is not offered (${SPEEDS.join(", ")}); showing ${state.speed} / s`);
   return notes;
 }
+
+// ---------------------------------------------------------------- comparisons
+
+// A comparison (two to four methods side by side on one view, picture, seed and iteration)
+// names its panels a, b, c, d in the URL: ?view=image&a.method=standard&a.p=0.25&b.method=…
+export const PANELS = ["a", "b", "c", "d"];
+
+export function isComparison(search) {
+  const query = new URLSearchParams(search);
+  return query.has("a.method") && query.has("b.method");
+}
+
+function panelOf(catalog, query, prefix, view) {
+  const method = methodById(catalog, query.get(`${prefix}.method`));
+  if (!method || !method.built_views.includes(view)) return null;
+  const params = Object.fromEntries(paramsOf(catalog, method, view).map((param) => [param.name, parseParam(param, query.get(`${prefix}.${param.name}`))]));
+  return { method: method.id, params };
+}
+
+// The view all the panels' methods have: the one asked for, else the first method's first.
+function sharedView(catalog, methods, asked) {
+  const views = methods[0]?.built_views ?? [];
+  const shared = views.filter((view) => methods.every((method) => method.built_views.includes(view)));
+  return shared.includes(asked) ? asked : (shared[0] ?? views[0] ?? null);
+}
+
+export function readComparison(catalog, search) {
+  const query = new URLSearchParams(search);
+  const methods = PANELS.map((prefix) => methodById(catalog, query.get(`${prefix}.method`))).filter(Boolean);
+  const view = sharedView(catalog, methods, query.get("view"));
+  const panels = PANELS.map((prefix) => panelOf(catalog, query, prefix, view)).filter(Boolean).slice(0, 4);
+  const single = readState(catalog, `?method=${panels[0]?.method ?? "standard"}&${search.replace(/^\?/, "")}`);
+  const match = Number(query.get("match"));
+  return {
+    view,
+    image: single.image,
+    seed: single.seed,
+    iteration: single.iteration,
+    playing: single.playing,
+    speed: single.speed,
+    match: query.has("match") && match >= 0.01 && match <= 0.9 ? match : null,
+    panels,
+  };
+}
+
+export function comparisonQuery(comparison) {
+  const query = new URLSearchParams({ view: comparison.view, image: comparison.image, seed: String(comparison.seed) });
+  comparison.panels.forEach((panel, k) => {
+    query.set(`${PANELS[k]}.method`, panel.method);
+    for (const [name, value] of paramQuery(panel)) query.set(`${PANELS[k]}.${name}`, value);
+  });
+  if (comparison.match !== null) query.set("match", String(comparison.match));
+  query.set("i", String(comparison.iteration));
+  query.set("play", comparison.playing ? "1" : "0");
+  query.set("speed", String(comparison.speed));
+  return `?${query}`;
+}
+
+// Panel k of a comparison as the state of one method (for the frame cache and the views).
+export function panelState(comparison, k) {
+  const panel = comparison.panels[k];
+  return {
+    method: panel.method,
+    view: comparison.view,
+    image: comparison.image,
+    seed: comparison.seed,
+    iteration: comparison.iteration,
+    playing: comparison.playing,
+    speed: comparison.speed,
+    params: { ...panel.params },
+  };
+}
