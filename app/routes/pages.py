@@ -147,7 +147,12 @@ def embed(
 ) -> HTMLResponse:
     """The lab's view without the page around it, for slides: the same query as the page,
     plus the lesson mode (static/js/lesson.js). Framable from any origin."""
-    preload = dict.fromkeys(EMBED_MODULES + view_modules(opening_view(request.query_params)))
+    query = request.query_params
+    comparing = "a.method" in query and "b.method" in query
+    entry = ("embed_compare.js", "compare.js") if comparing else ()
+    opening = query.get("view", "image") if comparing else opening_view(query)
+    opening = opening if opening in BUILT else "image"
+    preload = dict.fromkeys(entry + EMBED_MODULES + ("visibility.js",) + view_modules(opening))
     return templates.TemplateResponse(
         request,
         "embed.html",
@@ -155,6 +160,7 @@ def embed(
             "boot_json": boot_json(store),
             "preload": list(preload),
             "title": method_title(request.query_params),
+            "entry": "embed_compare.js" if comparing else "embed.js",
         },
         headers=EMBEDDABLE,
     )
