@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ("library", "wire", "latency", "views")
+ALL = ("library", "wire", "latency", "views", "export")
 
 
 def main(names: list[str]) -> None:
