@@ -16,7 +16,8 @@ frames ``/api/frames`` sends), draws them with :mod:`app.render` and encodes the
 Frames wrap around the player's loop of 100 iterations as the page does: frame ``k`` shows
 iteration ``(start + k) % 100``. The work is bounded: at most 200 frames, 64-1920 x 64-1080
 pixels, and frames x width x height at most 70 million pixels for a GIF or an HTML file (their
-frames are held until the file is written) and 420 million for an MP4 (streamed to ffmpeg).
+frames are held until the file is written) and 210 million for an MP4 (streamed to ffmpeg, so
+bounded by time: 100 frames of 1920 x 1080, one loop of the player, take about 20 s).
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ DEFAULT_SIZE = (640, 360)
 MAX_FPS = 30
 DEFAULT_FPS = 8
 # frames x width x height: GIF and HTML frames are held in memory until the file is written.
-MAX_PIXELS: dict[str, int] = {"gif": 70_000_000, "html": 70_000_000, "mp4": 420_000_000}
+# An MP4 streams its frames to ffmpeg: its budget is time (about 0.2 s per 1920 x 1080 frame),
+# one loop of the player (100 frames) at 1920 x 1080.
+MAX_PIXELS: dict[str, int] = {"gif": 70_000_000, "html": 70_000_000, "mp4": 210_000_000}
 CHUNK = 16  # frames computed per call of a view (the pooling view replays 0..i per call)
 WEBP = {"format": "WEBP", "lossless": True, "method": 2, "quality": 50}
 X264 = ["-preset", "medium", "-crf", "18", "-threads", "1", "-x264-params", "threads=1"]

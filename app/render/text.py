@@ -9,6 +9,7 @@ lab writes are spelled out (σ as "sigma", × as "x") and the arrows of the filt
 from __future__ import annotations
 
 import math
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -45,12 +46,19 @@ SPELLED = {
 }
 
 
-@lru_cache(maxsize=64)
+_fonts = threading.local()  # a FreeType face is not to be shared between threads
+
+
 def font(size: int) -> Font:
-    """Pillow's built-in font at ``size`` pixels (at least :data:`MIN_SIZE`)."""
-    loaded = ImageFont.load_default(size=max(MIN_SIZE, int(size)))
-    assert isinstance(loaded, ImageFont.FreeTypeFont)  # Pillow is built with FreeType
-    return loaded
+    """Pillow's built-in font at ``size`` pixels (at least :data:`MIN_SIZE`), loaded once per
+    size and thread."""
+    size = max(MIN_SIZE, int(size))
+    loaded: dict[int, Font] = _fonts.__dict__.setdefault("by_size", {})
+    if size not in loaded:
+        face = ImageFont.load_default(size=size)
+        assert isinstance(face, ImageFont.FreeTypeFont)  # Pillow is built with FreeType
+        loaded[size] = face
+    return loaded[size]
 
 
 @lru_cache(maxsize=1024)
