@@ -234,9 +234,10 @@ def render(panel: PanelInput, frame: Frame, size: Size, theme: Theme) -> Image.I
         row, column = peaks[c]
         x = left + (column + 0.5) * (right - left) / map_width
         y = top + (row + 0.5) * (bottom - top) / map_height
-        radius = max(3.0, (right - left) * 0.045)
-        stroke = max(2, round(radius / 3))
-        outline = [x - radius - 2, y - radius - 2, x + radius + 2, y + radius + 2]
-        draw.ellipse(outline, outline=BLACK, width=stroke + 2)
+        radius = max(2.0, (right - left) * 0.045)
+        stroke = max(1, round(radius / 3))
+        halo = max(1, round(radius / 5))
+        outline = [x - radius - halo, y - radius - halo, x + radius + halo, y + radius + halo]
+        draw.ellipse(outline, outline=BLACK, width=stroke + halo)
         draw.ellipse([x - radius, y - radius, x + radius, y + radius], outline=ORANGE, width=stroke)
     return image
