@@ -39,11 +39,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.studies = StudyCache(settings.study_cache_size)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
     errors.install(app)
-    # Frames are already deflated and images are PNG: compress only text (pages, JSON, JS).
+    # Frames are already deflated, pictures and videos compressed: compress only text (pages,
+    # JSON, JS); never the event stream of an export, whose progress must arrive as it happens.
     app.add_middleware(
         GZipMiddleware,
         minimum_size=1024,
-        exclude_content_types=("text/event-stream", wire.MEDIA_TYPE, "image/png"),
+        exclude_content_types=(
+            "text/event-stream",
+            wire.MEDIA_TYPE,
+            "image/png",
+            "image/gif",
+            "video/mp4",
+        ),
     )
     app.add_middleware(FramingPolicy)
     app.include_router(api.router)

@@ -207,6 +207,7 @@ const embedDialog = new EmbedDialog({
   exportQuery: () => comparisonQuery(comparison).slice(1),
 });
 $("#open-embed").addEventListener("click", () => embedDialog.open("embed"));
+$("#compare").hidden = true; // already side by side: "Add a method" is in the panel
 $("#open-export").addEventListener("click", () => embedDialog.open("export"));
 
 window.addEventListener("popstate", () => {

@@ -1,11 +1,14 @@
 // Exports: an animated GIF, an MP4 or a standalone HTML file of the current view, rendered by
-// the server (GET /api/export/events streams the progress, then the file); the same frames as
-// `dropout-lab render` gives for the same state. Closing the stream cancels the export.
+// the server (GET /api/export/events streams the progress, then the file, as server-sent
+// events); the same frames as `dropout-lab render` gives for the same state. Aborting the
+// request cancels the export. Read with fetch rather than EventSource, so that a refused
+// request (4xx) shows its reason: the field and what it allows.
 
+import { ApiError } from "./api.js";
 import { element } from "./dom.js";
 
 const FORMATS = [["gif", "animated GIF"], ["mp4", "MP4 video (H.264)"], ["html", "standalone HTML (plays offline)"]];
-const SIZES = ["256x256", "512x384", "640x360", "960x540", "1280x720"];
+const SIZES = ["256x256", "512x384", "640x360", "960x540", "1280x720", "1920x1080"];
 
 function field(label, control) {
   return element("label", { class: "field" }, [`${label} `, control]);
@@ -19,11 +22,39 @@ function download(name, mediaType, base64) {
   return link;
 }
 
+// Server-sent events of `url`: onEvent(name, parsed data) for each; a 4xx is an ApiError.
+async function readEvents(url, signal, onEvent) {
+  const response = await fetch(url, { signal, headers: { Accept: "text/event-stream" } });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new ApiError(body.error ?? { field: "request", message: `HTTP ${response.status}`, allowed: "" }, response.status);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replaceAll("\r\n", "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+    }
+  }
+}
+
 // Builds the export form in `panel`; query() gives the state's query string (without "?").
 export function startExport(panel, query) {
   const format = element("select", {}, FORMATS.map(([value, text]) => element("option", { value, text })));
   const frames = element("input", { type: "number", min: 1, max: 200, value: 32, inputmode: "numeric" });
-  const size = element("select", {}, SIZES.map((value) => element("option", { value, text: value.replace("x", " × "), selected: value === "512x384" })));
+  const size = element("select", {}, SIZES.map((value) => element("option", { value, text: value.replace("x", " × "), selected: value === "640x360" })));
   const fps = element("select", {}, [1, 2, 4, 8, 15, 24].map((value) => element("option", { value, text: `${value} / s`, selected: value === 8 })));
   const contrast = element("input", { type: "checkbox" });
   const stats = element("input", { type: "checkbox", checked: true });
@@ -32,18 +63,31 @@ export function startExport(panel, query) {
   const bar = element("progress", { max: 1, value: 0, hidden: true, "aria-label": "export progress" });
   const status = element("p", { class: "export-status", role: "status", "aria-live": "polite" });
   const saved = element("p", { class: "export-saved" });
-  let source = null;
+  let running = null; // the AbortController of the export under way
 
   const finish = (message) => {
-    source?.close();
-    source = null;
+    running?.abort();
+    running = null;
     go.disabled = false;
     cancel.hidden = true;
     bar.hidden = true;
     status.textContent = message;
   };
 
-  go.addEventListener("click", () => {
+  const events = {
+    progress: ({ done, total }) => {
+      bar.max = total;
+      bar.value = done;
+      status.textContent = `Rendering frame ${done} of ${total}…`;
+    },
+    file: (file) => {
+      saved.replaceChildren(download(file.name, file.media_type, file.data));
+      finish(`Done: ${file.name}, ${(file.size / 1024).toFixed(0)} KB.`);
+    },
+    error: ({ error }) => finish(`The export failed: ${error.field}: ${error.message} (allowed: ${error.allowed})`),
+  };
+
+  go.addEventListener("click", async () => {
     const options = new URLSearchParams(query());
     options.set("format", format.value);
     options.set("frames", String(Math.max(1, Math.min(200, Math.round(Number(frames.value) || 32)))));
@@ -57,23 +101,15 @@ export function startExport(panel, query) {
     bar.value = 0;
     saved.replaceChildren();
     status.textContent = "Rendering…";
-    source = new EventSource(`/api/export/events?${options}`);
-    source.addEventListener("progress", (event) => {
-      const { done, total } = JSON.parse(event.data);
-      bar.max = total;
-      bar.value = done;
-      status.textContent = `Rendering frame ${done} of ${total}…`;
-    });
-    source.addEventListener("file", (event) => {
-      const file = JSON.parse(event.data);
-      saved.replaceChildren(download(file.name, file.media_type, file.data));
-      finish(`Done: ${file.name}, ${(file.size / 1024).toFixed(0)} KB.`);
-    });
-    source.addEventListener("error", (event) => {
-      // A server's error event carries its reason; a dropped connection carries none.
-      const reason = event.data ? JSON.parse(event.data).error : null;
-      finish(reason ? `The export failed: ${reason.field}: ${reason.message} (allowed: ${reason.allowed})` : "The export stopped: the connection was lost.");
-    });
+    const controller = new AbortController();
+    running = controller;
+    try {
+      await readEvents(`/api/export/events?${options}`, controller.signal, (name, data) => events[name]?.(data));
+      if (running === controller) finish("The export stopped before its file arrived.");
+    } catch (error) {
+      if (controller.signal.aborted) return; // cancelled: finish() said so
+      finish(error instanceof ApiError ? `The export was refused: ${error.message}` : `The export stopped: ${error.message}`);
+    }
   });
   cancel.addEventListener("click", () => finish("Export cancelled."));
   panel.replaceChildren(
