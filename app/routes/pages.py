@@ -167,14 +167,19 @@ def embed(
 
 
 def _embed_size(max_width: int | None, max_height: int | None) -> tuple[int, int]:
-    """The largest 16:9 size offered that fits the consumer's maximum (the smallest if none)."""
+    """The largest 16:9 size offered that fits the consumer's maximum (oEmbed: a provider must
+    respect it); below the smallest, that size scaled down to fit."""
     fitting = [
         (width, height)
         for width, height in EMBED_SIZES
         if (max_width is None or width <= max_width)
         and (max_height is None or height <= max_height)
     ]
-    return fitting[-1] if fitting else EMBED_SIZES[0]
+    if fitting:
+        return fitting[-1]
+    width, height = EMBED_SIZES[0]
+    scale = min((max_width or width) / width, (max_height or height) / height)
+    return max(1, int(width * scale)), max(1, int(height * scale))
 
 
 @router.get("/oembed", name="oembed")

@@ -10,7 +10,7 @@ import { ImagePicker } from "./images.js";
 import { renderMethodSelect, renderPicker, shortCitation } from "./picker.js";
 import { Player } from "./player.js";
 import { wireSharing } from "./sharing.js";
-import { comparisonQuery, methodById, panelState, PANELS, readComparison, toQuery } from "./state.js";
+import { comparisonQuery, frameKey, methodById, panelState, PANELS, readComparison, toQuery } from "./state.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const catalog = boot.catalog;
@@ -81,7 +81,7 @@ function renderShared() {
   seed.addEventListener("change", () => {
     comparison.seed = Math.min(catalog.seed.max, Math.max(0, Math.round(Number(seed.value) || 0)));
     writeUrl("push");
-    show();
+    board.show();
   });
   const matchOn = element("input", { type: "checkbox", id: "same-fraction", checked: comparison.match !== null });
   const target = element("input", { type: "range", min: 0.05, max: 0.6, step: 0.01, value: comparison.match ?? 0.25, id: "same-fraction-value", "aria-label": "the fraction every method drops" });
@@ -141,7 +141,7 @@ function rebuild() {
       },
       painted: (k, frame) => {
         probe.painted += 1;
-        probe.lastFrames[PANELS[k]] = { iteration: frame.iteration, dropped: frame.dropped_fraction };
+        probe.lastFrames[PANELS[k]] = { iteration: frame.iteration, dropped: frame.dropped_fraction, key: frameKey(panelState(comparison, k)) };
         $("#iteration-value").textContent = frame.iteration;
         player.showIteration(frame.iteration);
         if (probe.firstFrameMs === null) requestAnimationFrame(() => {

@@ -20,7 +20,7 @@ const method = methodById(catalog, state.method);
 const names = paramsOf(catalog, method, state.view).map((param) => param.name);
 const lesson = readLesson(window.location.search, names);
 const cache = new FrameCache();
-const probe = { painted: 0, lastFrame: null, errors: [], firstFrameMs: null, visible: true, shows: 0 };
+const probe = { painted: 0, lastFrame: null, errors: [], firstFrameMs: null, visible: false, shows: 0 };
 window.dropoutLab = probe;
 if (state.view) viewModule(state.view);
 
@@ -144,8 +144,9 @@ player.wire();
 // ---------------------------------------------------------------- out of sight, at rest
 
 // Out of sight (another tab, scrolled away, a slide not shown: reveal.js hides the others),
-// the embed stops: no timer, no frame request. Back in sight, it goes on as it was.
-let playingWhenHidden = false;
+// the embed stops: no timer, no frame request. It starts so, and shows its first frame when it
+// comes into sight; back in sight, it goes on as it was.
+let playingWhenHidden = state.playing;
 
 function setVisible(visible) {
   if (visible === probe.visible) return;
@@ -159,10 +160,8 @@ function setVisible(visible) {
   if (playingWhenHidden) player.setPlaying(true, false);
 }
 
-watchVisibility(setVisible);
-
 // ---------------------------------------------------------------- start
 
-player.setPlaying(state.playing, false);
-refresh();
+player.setPlaying(false, false);
+watchVisibility(setVisible);
 probe.ready = true;

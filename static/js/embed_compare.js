@@ -15,7 +15,7 @@ const $ = (selector) => document.querySelector(selector);
 
 const comparison = readComparison(catalog, window.location.search);
 const lesson = readLesson(window.location.search, []);
-const probe = { painted: 0, lastFrames: {}, errors: [], firstFrameMs: null, visible: true };
+const probe = { painted: 0, lastFrames: {}, errors: [], firstFrameMs: null, visible: false };
 window.dropoutLab = probe;
 
 document.documentElement.dataset.theme = lesson.contrast ? "contrast" : "";
@@ -84,7 +84,9 @@ const player = new Player(document, {
 });
 player.wire();
 
-let playingWhenHidden = false;
+// Out of sight from the start until it is shown (visibility.js), and whenever it leaves.
+let playingWhenHidden = comparison.playing;
+let matched = false;
 watchVisibility((visible) => {
   probe.visible = visible;
   if (!visible) {
@@ -92,11 +94,14 @@ watchVisibility((visible) => {
     player.setPlaying(false, false);
     return;
   }
-  board.show();
+  if (comparison.match !== null && !matched) {
+    matched = true;
+    board.match();
+  } else {
+    board.show();
+  }
   if (playingWhenHidden) player.setPlaying(true, false);
 });
 
-player.setPlaying(comparison.playing, false);
-if (comparison.match !== null) board.match();
-else board.show();
+player.setPlaying(false, false);
 probe.ready = true;

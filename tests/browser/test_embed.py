@@ -136,12 +136,16 @@ def frame_probe(frame: Frame) -> dict[str, Any]:
     return probe
 
 
-def iteration_of(frame: Frame) -> int:
-    return int(frame.evaluate("() => window.dropoutLab.lastFrame.iteration"))
+def iteration_of(frame: Frame) -> int | None:
+    """The painted iteration; None before the first frame (an embed out of sight from the
+    start paints nothing at all)."""
+    painted = frame.evaluate("() => window.dropoutLab.lastFrame?.iteration ?? null")
+    return None if painted is None else int(painted)
 
 
 def wait_advance(frame: Frame, by: int = 3, timeout: float = 10_000) -> int:
     """Wait until the frame's painted iteration moved ``by`` past where it is now (mod 100)."""
+    wait_in(frame, "() => window.dropoutLab?.lastFrame != null", None, timeout)
     start = iteration_of(frame)
     wait_in(
         frame,
@@ -152,7 +156,9 @@ def wait_advance(frame: Frame, by: int = 3, timeout: float = 10_000) -> int:
         [start, by],
         timeout,
     )
-    return iteration_of(frame)
+    moved = iteration_of(frame)
+    assert moved is not None
+    return moved
 
 
 class FrameRequests:
