@@ -37,6 +37,7 @@ class ParamOut(BaseModel):
     choices: list[str]
     nullable: bool = Field(description="Accepts an empty value meaning 'derived' (auto).")
     choice_labels: list[str] = Field(description="What each choice means, where not obvious.")
+    group: str = Field(description="Where the page shows it ('' with the controls, 'training').")
 
 
 class MethodOut(BaseModel):

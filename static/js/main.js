@@ -48,6 +48,9 @@ const currentMethod = () => methodById(catalog, state.method);
 // ---------------------------------------------------------------- the current view
 
 const context = {
+  // A view changes a parameter it shows itself (its own grouped controls).
+  setParam: (name, value, phase) => onParam(name, value, phase),
+  state: () => state,
   imageUrl: (id) => `/api/images/${encodeURIComponent(id)}`,
   imageTitle: () => images.title,
   method: () => currentMethod(),
@@ -281,7 +284,8 @@ function renderMethod() {
   renderHead(method);
   renderControls($("#params"), {
     methodParams: method.params,
-    viewParams: viewById(catalog, state.view)?.params ?? [],
+    // A view's grouped parameters (the dense view's "training") are shown by the view itself.
+    viewParams: (viewById(catalog, state.view)?.params ?? []).filter((param) => !param.group),
     seedParam: catalog.seed,
   }, state, onParam, derivedValue);
   renderViewTabs($("#view-tabs"), method, catalog, state.view, pickView);
