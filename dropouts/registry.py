@@ -991,7 +991,7 @@ VIEWS: tuple[ViewSpec, ...] = (
             Param(
                 "noise",
                 "noise",
-                0.25,
+                0.35,
                 "Standard deviation of the noise added to the points.",
                 min=0.0,
                 max=1.0,
@@ -1001,7 +1001,7 @@ VIEWS: tuple[ViewSpec, ...] = (
             Param(
                 "n_train",
                 "training points",
-                40,
+                100,
                 "Few points and a wide network: without dropout it learns them by heart.",
                 kind="int",
                 min=10,
@@ -1034,7 +1034,7 @@ VIEWS: tuple[ViewSpec, ...] = (
             Param(
                 "steps",
                 "steps",
-                1000,
+                500,
                 "Full-batch training steps (Adam).",
                 kind="int",
                 min=50,
