@@ -26,6 +26,7 @@ class Settings:
     image_cache_size: int = 64
     study_cache_size: int = 32  # a reconstruction study: about 150 KB of JSON
     scene_cache_size: int = 64  # a feature-map scene holds 8 maps of 128 x 128: 0.5 MB
+    max_training_runs: int = 2  # dense-view training runs at once per process; then 503
 
     @property
     def static_dir(self) -> Path:

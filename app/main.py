@@ -11,7 +11,7 @@ from . import errors, wire
 from .config import Settings
 from .framing import FramingPolicy
 from .images import ImageStore
-from .routes import api, export, pages
+from .routes import api, export, pages, training
 from .scenes import SceneCache
 from .studies import StudyCache
 
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(FramingPolicy)
     app.include_router(api.router)
     app.include_router(export.router)
+    app.include_router(training.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     return app
