@@ -1,4 +1,5 @@
-"""``python -m benchmarks [library|wire|latency|views ...]``: run benchmarks and print their tables.
+"""``python -m benchmarks [library|wire|latency|views|export|training ...]``: run benchmarks
+and print their tables.
 
 With no argument, all of them, in this order. None asserts anything about time: the figures
 and their targets are printed for people to read.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ("library", "wire", "latency", "views", "export")
+ALL = ("library", "wire", "latency", "views", "export", "training")
 
 
 def main(names: list[str]) -> None:
