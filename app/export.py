@@ -214,7 +214,7 @@ def prepare(
     scene = scenes(view, picture) if scenes else view.scene(picture)
     panels = []
     for panel in state.panels:
-        theory = view.theory(panel.method, panel.params, scene)
+        theory = view.theory(panel.method, panel.params, scene, seed=state.seed)
         panels.append(
             PanelInput(
                 state.view,

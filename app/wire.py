@@ -24,6 +24,7 @@ Array encodings (each array's description carries ``encoding`` and, but for ``va
 - ``values``: a handful of per-channel factors, inline in the header.
 - ``bytes``: non-negative values for display (feature maps), one byte per unit, deflated;
   byte ``k`` of channel ``c`` stands for ``k / 255 * scale[c]``.
+- ``json``: structured drawing data inline as ``value`` (the dense view's network pass).
 
 Each view's payload (``GET /api/frames?view=…``; the header also names ``view``, ``method``,
 ``seed``, ``params`` and ``theory``; every frame has its ``iteration``):
@@ -47,6 +48,16 @@ Each view's payload (``GET /api/frames?view=…``; the header also names ``view`
   Wu & Gu's ``rank_probability``. The scene holds each map's zoomed square (values inline)
   and where it lies in the map before pooling.
 
+- ``dense``: per frame ``dropped_fraction`` (of the hidden neurons; of the connections into
+  hidden layers for DropConnect), ``output`` (the class probabilities of this sub-network),
+  and as ``json`` arrays ``pass`` (per layer the drawn neurons' ``values``, ``before`` the
+  method, ``mask`` and Standout's ``keep``; per hidden layer DropConnect's ``connections``
+  mask) and ``strip`` (the same masks for the last 8 iterations). The theory holds the
+  network (sizes, drawn weights, activation, the input example), the test-time pass, the
+  ensemble mean over sampled sub-networks (and exactly over all of them when small), and the
+  method's panel: DropConnect's ``unit`` (sampled pre-activations against Wan et al.'s
+  Gaussian) or AlphaDropout's ``histograms``. No scene.
+
 The binary container (``application/x-dropout-frames``): the 4 bytes ``DLF1``, a little-endian
 uint32 header length, the UTF-8 JSON header, then the payloads; each array's ``offset`` and
 ``length`` locate its bytes after the header. ``format=json`` puts the payloads inline, in
@@ -69,6 +80,7 @@ from dropouts.views.base import (
     BinaryArray,
     ByteArray,
     Frame,
+    JsonArray,
     LevelArray,
     Scene,
     ValueArray,
@@ -97,6 +109,8 @@ def encode_array(array: Array) -> tuple[dict[str, Any], bytes]:
     """An array's description for the header and its payload bytes (empty when inline)."""
     if isinstance(array, ValueArray):
         return {"encoding": "values", "values": list(array.values)}, b""
+    if isinstance(array, JsonArray):
+        return {"encoding": "json", "value": array.value}, b""
     shape = _shape(array.tensor)
     if isinstance(array, BinaryArray):
         plane = array.tensor.reshape(-1).numpy()

@@ -34,10 +34,11 @@ def test_the_match_is_what_the_theory_expects(
     view = BUILT[view_id]
     scene = view.scene(PICTURE)
     match = match_fraction(view, method_id, defaults(view_id, method_id), scene, fraction)
+    shown = {param.name for param in get_view(view_id).params}
     validate_params(
         get_method(method_id),
         {  # the setting is a valid one
-            k: "" if v is None else str(v) for k, v in match.params.items() if k != "map"
+            k: "" if v is None else str(v) for k, v in match.params.items() if k not in shown
         },
     )
     if method_id == "maxdrop":  # only the maxima go: out of reach on these maps
@@ -48,6 +49,11 @@ def test_the_match_is_what_the_theory_expects(
     theory = view.theory_json(view.theory(method_id, match.params, scene))
     if method_id != "gaussian":
         assert theory["expected_dropped_fraction"] == pytest.approx(match.expected)
+        cheap = view.expected_dropped_fraction(method_id, match.params, scene)
+        assert cheap == pytest.approx(match.expected)
+        assert view.expected_dropped_fraction(method_id, match.params, scene) == pytest.approx(
+            match.expected
+        )
 
 
 def test_matched_masks_drop_that_fraction_on_average() -> None:

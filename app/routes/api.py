@@ -207,7 +207,7 @@ def get_frames(
     params = method_params(request, chosen, spec)
     picture = store.get(image)
     scene = scenes.get(shown, picture)
-    theory = shown.theory(chosen.id, params, scene)
+    theory = shown.theory(chosen.id, params, scene, seed=seed)
     frames = shown.frames(chosen.id, params, seed, range(start, start + count), scene, theory)
     context: dict[str, Any] = {
         "view": shown.id,

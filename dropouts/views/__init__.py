@@ -9,13 +9,14 @@ with a ``VIEW`` object (a :class:`~dropouts.views.base.View`) and one ES module 
 from __future__ import annotations
 
 from .base import View
+from .dense import VIEW as DENSE
 from .feature_maps import VIEW as FEATURE_MAPS
 from .image import VIEW as IMAGE
 from .pooling import VIEW as POOLING
 
 BUILT: dict[str, View[object]] = {
     view.id: view  # type: ignore[misc]
-    for view in (IMAGE, FEATURE_MAPS, POOLING)
+    for view in (IMAGE, FEATURE_MAPS, POOLING, DENSE)
 }
 
 

@@ -82,7 +82,15 @@ class ByteArray:
     tensor: Tensor
 
 
-Array = BinaryArray | LevelArray | ValueArray | ByteArray
+@dataclass(frozen=True)
+class JsonArray:
+    """Structured drawing data (a network's neurons and connections), inline as JSON: like
+    every array, sent with the frame and left out of a statistics-only answer."""
+
+    value: Json
+
+
+Array = BinaryArray | LevelArray | ValueArray | ByteArray | JsonArray
 
 
 @dataclass(frozen=True)
@@ -134,8 +142,12 @@ class View(ABC, Generic[Theory]):
         """What the view derives from its input (an RGB picture ``(3, H, W)`` in [0, 1])."""
 
     @abstractmethod
-    def theory(self, method_id: str, params: Mapping[str, ParamValue], scene: Scene) -> Theory:
-        """What the distribution predicts for this method and these parameters on ``scene``."""
+    def theory(
+        self, method_id: str, params: Mapping[str, ParamValue], scene: Scene, *, seed: int = 0
+    ) -> Theory:
+        """What the distribution predicts for this method and these parameters on ``scene``
+        (the seed matters only where the view's input depends on it: the dense view's trained
+        network is the result of a seeded training run)."""
 
     @abstractmethod
     def theory_json(self, theory: Theory) -> dict[str, Json]:
@@ -152,6 +164,14 @@ class View(ABC, Generic[Theory]):
         theory: Theory,
     ) -> Frame:
         """Iteration ``iteration``: depends on its arguments only, never on earlier frames."""
+
+    def expected_dropped_fraction(
+        self, method_id: str, params: Mapping[str, ParamValue], scene: Scene, *, seed: int = 0
+    ) -> float:
+        """The fraction of units the method is expected to drop in this view (what the page
+        shows as "expected"); a view may compute it more cheaply than its whole theory."""
+        theory = self.theory(method_id, params, scene, seed=seed)
+        return float(self.theory_json(theory)["expected_dropped_fraction"])
 
     def frames(
         self,

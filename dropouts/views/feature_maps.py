@@ -88,7 +88,9 @@ class FeatureMapView(MaskView):
         stage = run_stage(picture)  # only the pooled maps are kept: what dropout acts on
         return Scene(stage.maps, stage_info(stage), {"maps": ByteArray(stage.maps)})
 
-    def theory(self, method_id: str, params: Mapping[str, ParamValue], scene: Scene) -> MaskTheory:
+    def theory(
+        self, method_id: str, params: Mapping[str, ParamValue], scene: Scene, *, seed: int = 0
+    ) -> MaskTheory:
         self.check_method(method_id)
         maps: Tensor = scene.data
         return mask_theory(method_id, params, maps, element="activation", channel="map")

@@ -148,7 +148,9 @@ class ImageView(MaskView):
             raise ValueError("the image view needs a picture")
         return Scene(picture, {"width": picture.shape[-1], "height": picture.shape[-2]})
 
-    def theory(self, method_id: str, params: Mapping[str, ParamValue], scene: Scene) -> MaskTheory:
+    def theory(
+        self, method_id: str, params: Mapping[str, ParamValue], scene: Scene, *, seed: int = 0
+    ) -> MaskTheory:
         picture: Tensor = scene.data
         return image_theory(method_id, params, picture.shape[-2], picture.shape[-1])
 

@@ -28,7 +28,12 @@ MATCHED: dict[str, str] = {
     "stochastic": "mu",
     "maxdrop": "p",
     "maxpool": "p",
+    "alpha": "p",
+    "dropconnect": "p",
+    "standout": "beta",  # the offset of the KEEP probability's logit: more beta, fewer dropped
 }
+# Parameters that drop LESS as they grow.
+DECREASING = frozenset({"standout"})
 STEPS = 40  # bisection steps on a continuous parameter (2^-40 of its range)
 
 
@@ -44,8 +49,7 @@ def _expected(
     view: View[object], method_id: str, scene: Scene
 ) -> Callable[[dict[str, ParamValue]], float]:
     def expected(params: dict[str, ParamValue]) -> float:
-        theory = view.theory_json(view.theory(method_id, params, scene))
-        return float(theory["expected_dropped_fraction"])
+        return view.expected_dropped_fraction(method_id, params, scene)
 
     return expected
 
@@ -75,9 +79,10 @@ def match_fraction(
     def at(value: ParamValue) -> float:
         return expected(chosen | {name: value})
 
-    for _ in range(STEPS):  # the expected fraction grows with the parameter
+    growing = method_id not in DECREASING
+    for _ in range(STEPS):  # the expected fraction is monotone in the parameter
         middle = (low + high) / 2
-        if at(middle) < fraction:
+        if (at(middle) < fraction) == growing:
             low = middle
         else:
             high = middle
@@ -87,7 +92,8 @@ def match_fraction(
         candidates = {int(low), int(low) + 1, int(high)} & set(allowed)
         best = min(candidates, key=lambda value: (abs(at(value) - fraction), value))
     else:  # four decimals: finer than any slider, short in a URL
-        best = round(min(max(high, float(param.min or 0.0)), float(param.max or 1.0)), 4)
+        edge = high if growing else low
+        best = round(min(max(edge, float(param.min or 0.0)), float(param.max or 1.0)), 4)
     chosen[name] = best
     reached_value = at(best)
     return Match(chosen, name, reached_value, abs(reached_value - fraction) <= tolerance)

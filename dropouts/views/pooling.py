@@ -182,7 +182,7 @@ class PoolingView(View[PoolingTheory]):
         return Scene(PoolingScene(crops, origins), info)
 
     def theory(
-        self, method_id: str, params: Mapping[str, ParamValue], scene: Scene
+        self, method_id: str, params: Mapping[str, ParamValue], scene: Scene, *, seed: int = 0
     ) -> PoolingTheory:
         self.check_method(method_id)
         map_id = str(params["map"])

@@ -60,6 +60,7 @@ function levelFactors({ low, high, levels }) {
 // { bytes, scale } (display values: bytes[u] / 255 * scale[channel]).
 async function decodeArray(description, body) {
   if (description.encoding === "values") return { channels: description.values };
+  if (description.encoding === "json") return description.value;
   const { shape } = description;
   const units = shape[0] * shape[1] * shape[2];
   const raw = await inflate(body.subarray(description.offset, description.offset + description.length));
@@ -135,3 +136,32 @@ export async function fetchCode(state, names) {
   if (!response.ok) throw await failure(response);
   return response.json();
 }
+
+// Server-sent events of `url`: onEvent(name, parsed data) for each; a 4xx is an ApiError.
+export async function readEvents(url, signal, onEvent) {
+  const response = await fetch(url, { signal, headers: { Accept: "text/event-stream" } });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new ApiError(body.error ?? { field: "request", message: `HTTP ${response.status}`, allowed: "" }, response.status);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replaceAll("\r\n", "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+    }
+  }
+}
+

@@ -120,6 +120,6 @@ export function renderControls(form, { methodParams, viewParams, seedParam }, st
     controls.push(element("h3", { class: "control-group", text: "shown" }));
     controls.push(...viewParams.map((param) => control(param, state, onInput, derivedValue)));
   }
-  controls.push(seedControl(seedParam, state.seed, onInput));
+  if (seedParam) controls.push(seedControl(seedParam, state.seed, onInput));
   form.replaceChildren(...controls);
 }

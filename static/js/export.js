@@ -4,7 +4,7 @@
 // request cancels the export. Read with fetch rather than EventSource, so that a refused
 // request (4xx) shows its reason: the field and what it allows.
 
-import { ApiError } from "./api.js";
+import { ApiError, readEvents } from "./api.js";
 import { element } from "./dom.js";
 
 const FORMATS = [["gif", "animated GIF"], ["mp4", "MP4 video (H.264)"], ["html", "standalone HTML (plays offline)"]];
@@ -20,34 +20,6 @@ function download(name, mediaType, base64) {
   const link = element("a", { href: url, download: name, text: `Save ${name} again` });
   link.click();
   return link;
-}
-
-// Server-sent events of `url`: onEvent(name, parsed data) for each; a 4xx is an ApiError.
-async function readEvents(url, signal, onEvent) {
-  const response = await fetch(url, { signal, headers: { Accept: "text/event-stream" } });
-  if (!response.ok) {
-    const body = await response.json().catch(() => ({}));
-    throw new ApiError(body.error ?? { field: "request", message: `HTTP ${response.status}`, allowed: "" }, response.status);
-  }
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value.replaceAll("\r\n", "\n");
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let name = "message";
-      const data = [];
-      for (const line of block.split("\n")) {
-        if (line.startsWith("event:")) name = line.slice(6).trim();
-        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-      }
-      if (data.length) onEvent(name, JSON.parse(data.join("\n")));
-    }
-  }
 }
 
 // Builds the export form in `panel`; query() gives the state's query string (without "?").

@@ -49,8 +49,13 @@ const currentMethod = () => methodById(catalog, state.method);
 
 const context = {
   // A view changes a parameter it shows itself (its own grouped controls).
-  setParam: (name, value, phase) => onParam(name, value, phase),
+  setParam: (name, value, phase) => {
+    onParam(name, value, phase);
+    // A choice the view made for the user (show the trained network): the controls follow.
+    if (phase === "change") renderControls($("#params"), controlGroups(), state, onParam, derivedValue);
+  },
   state: () => state,
+  viewSpec: () => viewById(catalog, state.view),
   imageUrl: (id) => `/api/images/${encodeURIComponent(id)}`,
   imageTitle: () => images.title,
   method: () => currentMethod(),
@@ -279,15 +284,20 @@ function renderHead(method) {
   document.title = `${method.name} · Dropout Lab`;
 }
 
+// The controls beside the player: the method's, the view's own (but for the grouped ones,
+// which the view shows itself: the dense view's "training"), and the seed.
+function controlGroups() {
+  return {
+    methodParams: currentMethod().params,
+    viewParams: (viewById(catalog, state.view)?.params ?? []).filter((param) => !param.group),
+    seedParam: catalog.seed,
+  };
+}
+
 function renderMethod() {
   const method = currentMethod();
   renderHead(method);
-  renderControls($("#params"), {
-    methodParams: method.params,
-    // A view's grouped parameters (the dense view's "training") are shown by the view itself.
-    viewParams: (viewById(catalog, state.view)?.params ?? []).filter((param) => !param.group),
-    seedParam: catalog.seed,
-  }, state, onParam, derivedValue);
+  renderControls($("#params"), controlGroups(), state, onParam, derivedValue);
   renderViewTabs($("#view-tabs"), method, catalog, state.view, pickView);
   $("#compare").hidden = state.view === null;
   const hasView = state.view !== null;

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 
 IMAGE_METHODS = ("standard", "gaussian", "spatial", "cutout", "dropblock", "stochastic")
-# Every method with a view built: the image methods, Max-Drop (feature maps only) and
-# max-pooling dropout (pooling only).
-VIEWED_METHODS = (*IMAGE_METHODS, "maxdrop", "maxpool")
+# Every method with a view built: the image methods, Max-Drop (feature maps only),
+# max-pooling dropout (pooling only) and the dense layers' methods (the dense network).
+VIEWED_METHODS = (*IMAGE_METHODS, "maxdrop", "maxpool", "alpha", "dropconnect", "standout")
 
 
 def test_home_shows_the_cat_playing(page: Page, lab: Lab, tmp_path: Path) -> None:
@@ -70,23 +70,24 @@ def test_picker_shows_each_method_with_a_view(page: Page, lab: Lab) -> None:
         expect(button).to_have_attribute("aria-current", "true")
         expect(page.locator('nav#picker button.method[aria-current="true"]')).to_have_count(1)
         expect(page).to_have_title(f"{names[method]} · Dropout Lab")
-        # Its own sliders: the URL carries exactly the method's parameters.
+        # Its own controls: the URL carries exactly the parameters the page has a control for
+        # (beside the player, or in the view's own panel: the dense view's training run).
         for name in lab.query().keys() - {"method", "view", "image", "seed", "i", "play", "speed"}:
-            expect(page.locator(f'#params [data-param="{name}"]')).to_have_count(1)
+            expect(page.locator(f'#lab [data-param="{name}"]')).to_have_count(1)
     assert lab.probe["errors"] == []
 
 
 def test_method_without_image_view(page: Page, lab: Lab) -> None:
     lab.open("?method=standard")
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
-    page.locator('nav#picker button.method[data-method="alpha"]').click()
-    expect(page).to_have_url(re.compile(r"[?&]method=alpha(&|$)"))
+    page.locator('nav#picker button.method[data-method="rnndrop"]').click()
+    expect(page).to_have_url(re.compile(r"[?&]method=rnndrop(&|$)"))
     expect(page.locator("#no-view")).to_be_visible()
     expect(page.locator("#no-view")).to_contain_text("Copy as code")
     expect(page.locator("#views")).to_be_hidden()
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
     page.locator("#copy-code").click()
-    expect(page.locator("#code-dialog")).to_contain_text("AlphaDropout")
+    expect(page.locator("#code-dialog")).to_contain_text("LSTM")
     page.keyboard.press("Escape")
     # Back on an image method, the views return and show it.
     page.locator('nav#picker button.method[data-method="cutout"]').click()

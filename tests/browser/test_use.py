@@ -139,7 +139,7 @@ def test_a_picture_dropped_on_the_controls_is_used(page: Page, lab: Lab, wide_pn
 def test_a_method_without_a_view_asks_the_server_for_no_frames(page: Page, lab: Lab) -> None:
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    for method in ("dropconnect", "mc_dropout"):
+    for method in ("rnndrop", "mc_dropout"):
         page.goto(f"/?method={method}")
         page.wait_for_function("() => window.dropoutLab?.ready === true")
         expect(page.locator("#no-view")).to_be_visible()

@@ -1,0 +1,241 @@
+// The training run under the dense view: the same network trained in the server with the
+// method and without it, side by side, streamed as it goes (GET /api/train, server-sent
+// events): the decision boundaries over the data and the train and test losses. A new run
+// (or leaving the page) aborts the old request, and the server stops training it.
+
+import { readEvents } from "../api.js";
+import { renderControls } from "../controls.js";
+import { element } from "../dom.js";
+import { loadPlotly } from "../plotly.js";
+import { paramQuery } from "../state.js";
+import { fmt } from "../stats.js";
+
+const CLASS_COLOURS = ["#E69F00", "#0072B2"]; // Okabe-Ito orange (class 0) and blue (class 1)
+const RUNS = [["dropout", "with the method"], ["baseline", "without dropout"]];
+
+// P(class 1) as a colour: orange below 0.5, blue above, white at 0.5.
+function probabilityColour(p) {
+  const t = Math.min(1, Math.abs(p - 0.5) * 2);
+  const [r, g, b] = p < 0.5 ? [230, 159, 0] : [0, 114, 178];
+  const mix = (c) => Math.round(255 + (c - 255) * t * 0.55); // light: the points stay visible
+  return [mix(r), mix(g), mix(b)];
+}
+
+export class TrainingPanel {
+  constructor(extra, context) {
+    this.context = context;
+    this.controller = null;
+    this.started = null; // the query of the run shown or under way
+    this.probe = { state: "idle", snapshots: 0, step: null, runs: 0, final: null };
+    if (window.dropoutLab) window.dropoutLab.training = this.probe;
+    this.form = element("form", { class: "params training-params", "aria-label": "training parameters", onsubmit: "return false" });
+    this.button = element("button", { type: "button", class: "button primary", text: "Train" });
+    this.button.addEventListener("click", () => this.run());
+    this.stop = element("button", { type: "button", class: "button", text: "Stop", hidden: true });
+    this.stop.addEventListener("click", () => this.abort("stopped"));
+    this.showNetwork = element("button", { type: "button", class: "button", text: "Show this network in the diagram" });
+    this.showNetwork.addEventListener("click", () => {
+      context.setParam("network", "trained", "change");
+      window.scrollTo({ top: 0, behavior: "smooth" });
+    });
+    this.status = element("p", { class: "training-status", role: "status", "aria-live": "polite" });
+    this.boards = Object.fromEntries(RUNS.map(([id, label]) => {
+      const canvas = element("canvas", { class: "boundary", width: 320, height: 320, role: "img", "aria-label": `decision boundary ${label}` });
+      const caption = element("figcaption", {}, [element("span", { class: "title", text: label }), " ", element("span", { class: "detail" })]);
+      return [id, { canvas, caption, figure: element("figure", { class: "view boundary-figure" }, [caption, canvas]) }];
+    }));
+    this.chart = element("div", { class: "loss-chart", role: "img", "aria-label": "train and test loss over the steps" });
+    this.section = element("section", { class: "training", "aria-labelledby": "training-title" }, [
+      element("h2", { id: "training-title", text: "Training: what dropout buys" }),
+      element("p", {
+        class: "why-text",
+        text: "The same network is trained twice on the same few noisy points, from the same initial weights: with the method above "
+          + "and without any dropout. Without it, a wide network learns the training points by heart and its test loss climbs; "
+          + "with it, the boundary stays smoother and the test loss lower. Trained in the server, step by step; the same setting and seed give the same run.",
+      }),
+      element("div", { class: "training-grid" }, [
+        element("div", { class: "training-controls" }, [this.form, element("div", { class: "row" }, [this.button, this.stop]), this.status, this.showNetwork]),
+        this.boards.dropout.figure,
+        this.boards.baseline.figure,
+      ]),
+      this.chart,
+      element("p", { class: "help", text: "Background: the probability of class 1 (blue) against class 0 (orange). Large dots: the training points; small dots: the test points." }),
+    ]);
+    extra.append(this.section);
+    this.observer = new IntersectionObserver((entries) => {
+      // The defaults show the gap at once: the first run starts when the panel comes into view.
+      if (entries.some((entry) => entry.isIntersecting) && this.started === null) this.run();
+    }, { rootMargin: "100px" });
+    this.observer.observe(this.section);
+  }
+
+  destroy() {
+    this.observer.disconnect();
+    this.abort("left");
+    this.section.remove();
+  }
+
+  // The training controls follow the state (a link, back and forward).
+  show(state) {
+    if (!state) return;
+    this.state = state;
+    const spec = this.context.viewSpec?.() ?? null;
+    const params = (spec?.params ?? []).filter((param) => param.group === "training");
+    renderControls(this.form, { methodParams: params, viewParams: [], seedParam: null }, state, (name, value, phase) => {
+      this.context.setParam(name, value, phase);
+      if (phase === "change" && this.started !== null) this.run(); // the new setting, trained
+    }, () => null);
+  }
+
+  abort(why) {
+    if (!this.controller) return;
+    this.controller.abort();
+    this.controller = null;
+    this.button.disabled = false;
+    this.stop.hidden = true;
+    this.probe.state = why;
+    this.status.textContent = why === "stopped" ? "Stopped." : "";
+  }
+
+  query() {
+    const state = this.context.state();
+    const query = paramQuery(state);
+    for (const name of ["network", "width", "depth"]) query.delete(name); // the diagram's own
+    query.set("method", state.method);
+    query.set("seed", String(state.seed));
+    return query;
+  }
+
+  async run() {
+    this.abort("replaced"); // a new run replaces the one under way
+    const query = this.query();
+    this.started = query.toString();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.button.disabled = true;
+    this.stop.hidden = false;
+    Object.assign(this.probe, { state: "running", snapshots: 0, step: null, final: null });
+    this.probe.runs += 1;
+    this.status.textContent = "Starting…";
+    this.history = { steps: [], dropout: { train: [], test: [] }, baseline: { train: [], test: [] } };
+    try {
+      await readEvents(`/api/train?${query}`, controller.signal, (name, data) => {
+        if (name === "info") this.#info(data);
+        else if (name === "snapshot") this.#snapshot(data);
+        else if (name === "done") this.#done();
+        else if (name === "error") throw new Error(`${data.error.field}: ${data.error.message}`);
+      });
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      this.probe.state = "failed";
+      this.status.textContent = error.status === 503
+        ? "The server is training as many networks as it can: try again in a moment."
+        : `Training failed: ${error.message}`;
+    } finally {
+      if (this.controller === controller) {
+        this.controller = null;
+        this.button.disabled = false;
+        this.stop.hidden = true;
+      }
+    }
+  }
+
+  #info(info) {
+    this.info = info;
+    this.status.textContent = `Training ${info.steps} steps on ${info.train.x.length} points (test: ${info.test.x.length})…`;
+    for (const [id] of RUNS) this.#drawBoard(id, null);
+  }
+
+  #snapshot(snapshot) {
+    this.probe.snapshots += 1;
+    this.probe.step = snapshot.step;
+    this.history.steps.push(snapshot.step);
+    for (const [id] of RUNS) {
+      const run = snapshot[id];
+      this.history[id].train.push(run.train_loss);
+      this.history[id].test.push(run.test_loss);
+      this.#drawBoard(id, run);
+      this.boards[id].caption.querySelector(".detail").textContent = `step ${snapshot.step}: train loss ${fmt(run.train_loss)}, test loss ${fmt(run.test_loss)}, test accuracy ${(100 * run.test_accuracy).toFixed(0)} %`;
+    }
+    this.status.textContent = `Step ${snapshot.step} of ${this.info.steps}…`;
+    this.#drawLosses();
+  }
+
+  #done() {
+    const last = this.history.steps.length - 1;
+    const gap = this.history.baseline.test[last] - this.history.dropout.test[last];
+    this.probe.state = "done";
+    this.probe.final = { dropout: this.history.dropout.test[last], baseline: this.history.baseline.test[last] };
+    this.status.textContent = `Done. Final test loss ${fmt(this.history.dropout.test[last])} with the method, ${fmt(this.history.baseline.test[last])} without: `
+      + (gap > 0 ? `dropout lowered it by ${fmt(gap)}.` : `no gain here (${fmt(gap)}); try a wider network or fewer points.`);
+  }
+
+  // The boundary (P(class 1) on the grid) and the points, y upwards.
+  #drawBoard(id, run) {
+    const { canvas } = this.boards[id];
+    const info = this.info;
+    const context = canvas.getContext("2d");
+    const size = canvas.width;
+    context.clearRect(0, 0, size, size);
+    if (run) {
+      const grid = run.boundary.length;
+      const image = new ImageData(grid, grid);
+      run.boundary.forEach((row, gy) => row.forEach((percent, gx) => {
+        const [r, g, b] = probabilityColour(percent / 100); // whole percents on the wire
+        const k = 4 * ((grid - 1 - gy) * grid + gx); // row 0 is y_min: draw it at the bottom
+        image.data.set([r, g, b, 255], k);
+      }));
+      const tile = document.createElement("canvas");
+      tile.width = grid;
+      tile.height = grid;
+      tile.getContext("2d").putImageData(image, 0, 0);
+      context.imageSmoothingEnabled = true;
+      context.drawImage(tile, 0, 0, size, size);
+    }
+    const [x0, x1, y0, y1] = info.extent;
+    const at = ([x, y]) => [((x - x0) / (x1 - x0)) * size, (1 - (y - y0) / (y1 - y0)) * size];
+    const dots = (points, radius, alpha) => points.x.forEach((point, k) => {
+      const [px, py] = at(point);
+      context.beginPath();
+      context.arc(px, py, radius, 0, 2 * Math.PI);
+      context.globalAlpha = alpha;
+      context.fillStyle = CLASS_COLOURS[points.y[k]];
+      context.fill();
+      if (radius > 2) {
+        context.strokeStyle = "#111";
+        context.lineWidth = 1.2;
+        context.stroke();
+      }
+    });
+    dots(info.test, 1.6, 0.45);
+    dots(info.train, 4.5, 1);
+    context.globalAlpha = 1;
+  }
+
+  async #drawLosses() {
+    const Plotly = await loadPlotly();
+    const style = getComputedStyle(document.documentElement);
+    const ink = style.getPropertyValue("--ink").trim() || "#111";
+    const grid = style.getPropertyValue("--line").trim() || "#ddd";
+    // Copies: Plotly.react redraws only data it sees as new arrays.
+    const x = this.history.steps.slice();
+    const trace = (id, split, colour, dash, name) => ({
+      x, y: this.history[id][split].slice(), type: "scatter", mode: "lines", name, line: { color: colour, dash, width: 2.5 },
+    });
+    Plotly.react(this.chart, [
+      trace("dropout", "test", "#0072B2", "solid", "test loss, with the method"),
+      trace("baseline", "test", "#D55E00", "solid", "test loss, without dropout"),
+      trace("dropout", "train", "#0072B2", "dot", "train loss, with the method"),
+      trace("baseline", "train", "#D55E00", "dot", "train loss, without dropout"),
+    ], {
+      title: { text: "loss over the training steps (cross-entropy)", x: 0.01, xanchor: "left" },
+      margin: { l: 56, r: 16, t: 40, b: 90 },
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)",
+      font: { color: ink },
+      xaxis: { title: { text: "step" }, gridcolor: grid, range: [0, this.info.steps] },
+      yaxis: { title: { text: "loss" }, gridcolor: grid, rangemode: "tozero" },
+      legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top" },
+    }, { displayModeBar: false, responsive: true });
+  }
+}

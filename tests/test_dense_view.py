@@ -1,0 +1,180 @@
+"""The dense view (dropouts.views.dense): its masks are the library's for the frame's generator,
+Standout's probabilities are the formula's, AlphaDropout keeps mean and variance, the
+DropConnect panel's Gaussian has the sampled pre-activations' moments, and the sampled
+ensemble mean converges to the exact mean over every sub-network (bounds from the sampling
+distribution, tests/stats.py)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as TF
+from stats import Z, assert_binomial_fraction
+
+from dropouts import functional as F
+from dropouts.functional.elementwise import SELU_ALPHA_PRIME
+from dropouts.registry import (
+    ParamValue,
+    get_method,
+    get_view,
+    validate_params,
+    validate_view_params,
+)
+from dropouts.views import BUILT
+from dropouts.views.base import JsonArray, frame_generator
+from dropouts.views.dense import (
+    ALPHA_BATCH,
+    DENSE_METHODS,
+    UNIT_SAMPLES,
+    VIEW,
+    exact_mean,
+    forward,
+    toy_network,
+)
+
+SCENE = VIEW.scene(None)
+
+
+def params(method: str, **given: object) -> dict[str, ParamValue]:
+    view_names = {p.name for p in get_view("dense").params}
+    method_given = {k: str(v) for k, v in given.items() if k not in view_names}
+    view_given = {k: str(v) for k, v in given.items() if k in view_names}
+    return validate_params(get_method(method), method_given) | validate_view_params(
+        get_view("dense"), view_given
+    )
+
+
+def pass_of(frame: Any) -> dict[str, Any]:
+    array = frame.arrays["pass"]
+    assert isinstance(array, JsonArray)
+    value: dict[str, Any] = array.value
+    return value
+
+
+def test_the_dense_methods_are_the_registry_methods_with_that_view() -> None:
+    from dropouts.registry import methods_with_view
+
+    assert set(DENSE_METHODS) == {m.id for m in methods_with_view("dense")}
+    assert BUILT["dense"] is VIEW
+
+
+@pytest.mark.parametrize("scaling", ["inverted", "original"])
+def test_standard_masks_are_the_librarys_for_the_frame_generator(scaling: str) -> None:
+    chosen = params("standard", p=0.4, scaling=scaling, width=6, depth=2)
+    theory = VIEW.theory("standard", chosen, SCENE)
+    network = theory.network
+    for iteration in (0, 7):
+        frame = VIEW.frame("standard", chosen, 5, iteration, SCENE, theory)
+        drawn = pass_of(frame)
+        generator = frame_generator(5, iteration)
+        h = theory.x
+        for layer in range(1, 3):
+            weight, bias = network.layers[layer - 1]
+            activated = TF.relu(TF.linear(h, weight, bias))
+            result = F.dropout(
+                activated, 0.4, scale=scaling == "inverted", generator=generator, return_mask=True
+            )
+            assert isinstance(result, tuple)
+            h, mask = result
+            assert drawn["layers"][layer]["mask"] == mask[0].tolist()
+            assert drawn["layers"][layer]["values"] == pytest.approx(h[0].tolist())
+
+
+def test_dropconnect_masks_are_the_librarys_per_connection() -> None:
+    chosen = params("dropconnect", p=0.5, width=4, depth=1)
+    theory = VIEW.theory("dropconnect", chosen, SCENE)
+    weight, bias = theory.network.layers[0]
+    frame = VIEW.frame("dropconnect", chosen, 3, 2, SCENE, theory)
+    result = F.dropconnect_linear(
+        theory.x, weight, bias, 0.5, activation=TF.relu,
+        generator=frame_generator(3, 2), return_mask=True,
+    )  # fmt: skip
+    assert isinstance(result, tuple)
+    connection = pass_of(frame)["connections"][1]
+    assert connection["weights"] == result[1][0, :, :-1].tolist()
+    assert connection["bias"] == result[1][0, :, -1].tolist()
+
+
+def test_standout_probabilities_are_the_formula() -> None:
+    chosen = params("standout", alpha=1.5, beta=-0.5, form="additive", width=5, depth=2)
+    theory = VIEW.theory("standout", chosen, SCENE)
+    frame = VIEW.frame("standout", chosen, 0, 0, SCENE, theory)
+    drawn = pass_of(frame)
+    weight, bias = theory.network.layers[0]
+    pre = TF.linear(theory.x, weight, bias)
+    expected = torch.sigmoid(1.5 * pre - 0.5)[0]
+    assert drawn["layers"][1]["keep"] == pytest.approx(expected.tolist())
+    # Over many iterations each neuron of the first layer is kept with its probability.
+    kept = torch.zeros(5)
+    iterations = 300
+    for iteration in range(iterations):
+        mask = pass_of(VIEW.frame("standout", chosen, 1, iteration, SCENE, theory))
+        kept += torch.tensor(mask["layers"][1]["mask"])
+    for k in range(5):
+        assert_binomial_fraction(float(kept[k]), iterations, float(expected[k]))
+
+
+@pytest.mark.parametrize("p", [0.05, 0.1, 0.3])
+def test_alpha_dropout_keeps_mean_and_variance(p: float) -> None:
+    theory = VIEW.theory("alpha", params("alpha", p=p), SCENE)
+    histograms = theory.extra["histograms"]
+    n = ALPHA_BATCH
+    # Standard normal inputs: the sample mean has standard error 1/sqrt(n); the sample
+    # variance of an output with variance 1 and kurtosis k has standard error sqrt((k-1)/n).
+    # Alpha dropout's output is a mixture whose kurtosis stays below 6 for p <= 0.3.
+    for name in ("before", "alpha"):
+        assert abs(histograms[name]["mean"]) <= Z / math.sqrt(n)
+        assert abs(histograms[name]["variance"] - 1.0) <= Z * math.sqrt(5.0 / n)
+    # Plain inverted dropout keeps the mean but inflates the variance to 1 / (1 - p).
+    assert abs(histograms["plain"]["variance"] - 1.0 / (1.0 - p)) <= Z * math.sqrt(
+        (3.0 / (1.0 - p) ** 3) / n
+    )
+    a, b = F.alpha_dropout_affine(p)
+    assert histograms["dropped_value"] == pytest.approx(a * SELU_ALPHA_PRIME + b)
+
+
+def test_the_dropconnect_gaussian_has_the_sampled_moments() -> None:
+    theory = VIEW.theory("dropconnect", params("dropconnect", p=0.4, width=6, depth=2), SCENE)
+    unit = theory.extra["unit"]
+    n = UNIT_SAMPLES
+    sd = math.sqrt(unit["moment_variance"])
+    assert abs(unit["sample_mean"] - unit["moment_mean"]) <= Z * sd / math.sqrt(n)
+    # The variance of a sample variance is about 2 sigma^4 / n for near-normal sums; a sum of a
+    # few masked terms has heavier tails: allow the kurtosis of a two-point variable (<= 3x).
+    assert abs(unit["sample_variance"] - unit["moment_variance"]) <= Z * sd**2 * math.sqrt(6.0 / n)
+    assert sum(unit["sampled"]) == n
+    assert sum(unit["gaussian"]) == pytest.approx(n, rel=1e-3)
+
+
+@pytest.mark.parametrize("method", ["standard", "alpha", "standout"])
+def test_the_sampled_ensemble_converges_to_the_exact_mean(method: str) -> None:
+    chosen = params(method, width=3, depth=2)
+    network = toy_network(3, 2, method == "alpha")
+    x = torch.tensor([[0.8, -0.35]], dtype=torch.float64)
+    exact = exact_mean(network, x, method, chosen)
+    assert exact is not None and float(exact.sum()) == pytest.approx(1.0)
+    bounds = []
+    for samples in (100, 1600, 25600):
+        outputs = forward(
+            network, x.expand(samples, -1), method, chosen, torch.Generator().manual_seed(11)
+        ).output[:, 1]
+        error = abs(float(outputs.mean()) - float(exact[0, 1]))
+        # Within 4 standard errors of the exact mean: a bound that shrinks like 1/sqrt(n).
+        bound = Z * float(outputs.std()) / math.sqrt(samples)
+        assert error <= bound + 1e-12, (samples, error, bound)
+        bounds.append(bound)
+    assert bounds[-1] < bounds[0] / 8
+
+
+def test_frames_are_deterministic_and_fast_to_address() -> None:
+    chosen = params("gaussian", p=0.3)
+    theory = VIEW.theory("gaussian", chosen, SCENE)
+    one = VIEW.frame("gaussian", chosen, 9, 4, SCENE, theory)
+    two = VIEW.frame("gaussian", chosen, 9, 4, SCENE, theory)
+    assert pass_of(one) == pass_of(two) and one.stats == two.stats
+    assert pass_of(VIEW.frame("gaussian", chosen, 10, 4, SCENE, theory)) != pass_of(one)
+    # No neuron is ever off: the multipliers are N(1, sigma^2).
+    assert all(v != 0 for layer in pass_of(one)["layers"][1:-1] for v in layer["mask"])
