@@ -17,7 +17,9 @@ const $ = (selector) => document.querySelector(selector);
 
 const state = readState(catalog, window.location.search);
 const method = methodById(catalog, state.method);
-const names = paramsOf(catalog, method, state.view).map((param) => param.name);
+// The embed's controls: the method's and the view's own, but for the grouped ones (the dense
+// view's training run, which an embed does not show).
+const names = paramsOf(catalog, method, state.view).filter((param) => !param.group).map((param) => param.name);
 const lesson = readLesson(window.location.search, names);
 const cache = new FrameCache();
 const probe = { painted: 0, lastFrame: null, errors: [], firstFrameMs: null, visible: false, shows: 0 };

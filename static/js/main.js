@@ -385,7 +385,7 @@ wireSharing({
 const embedDialog = new EmbedDialog({
   state: () => state,
   query: (shown) => toQuery(shown),
-  params: () => paramsOf(catalog, currentMethod(), state.view),
+  params: () => paramsOf(catalog, currentMethod(), state.view).filter((param) => !param.group),
   title: () => currentMethod().name,
   exportQuery: () => toQuery(state).slice(1),
 });
