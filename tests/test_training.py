@@ -39,7 +39,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.loopback import serve
 from app.main import create_app
-from app.routes.training import TrainingRuns
+from app.streaming import TrainingRuns
 from dropouts.modules import (
     AlphaDropout,
     DropConnectLinear,

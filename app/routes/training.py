@@ -20,19 +20,12 @@ answer is 503 with ``Retry-After``. ``GET /api/train/runs`` says how many are tr
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
-import threading
-from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any
 
 import torch
-from fastapi import APIRouter, FastAPI, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request, Response
 from sse_starlette import EventSourceResponse
-from starlette.types import Receive, Scope, Send
 
 from dropouts.registry import SEED, get_method, get_view
 from dropouts.training import (
@@ -47,76 +40,15 @@ from dropouts.training import (
     training_data,
 )
 
-from ..errors import ApiError, error_body
+from ..errors import ApiError
 from ..schemas import ErrorOut
+from ..streaming import Post, Stopped, runs_of, stream_run
 from .api import method_params
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
 log = logging.getLogger("dropout_lab")
 
-RETRY_AFTER_S = 2  # a default run takes well under a second
-# The process's torch threads, as it started. A run trains in ONE thread: its matrices are tiny
-# (100 x 64), so more threads only add synchronisation, and an OpenMP team of a second thread
-# competes with the spinning workers of the other threads' teams (measured: a default run takes
-# 1.3 s in a worker thread with 2 torch threads on 2 cores, 0.3 s with 1).
-# torch.set_num_threads sets the calling thread's count (and the default of threads that start
-# using torch later), so the worker sets 1 for itself and puts the default back when it ends.
-PROCESS_THREADS = torch.get_num_threads()
 DECIMALS = 4  # coordinates and losses in the events
-
-
-class TrainingRuns:
-    """How many runs train now in this process, bounded by ``limit``; thread-safe."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.active = 0
-        self._lock = threading.Lock()
-
-    def acquire(self) -> Slot | None:
-        """A slot for one more run, or None when ``limit`` runs are training."""
-        with self._lock:
-            if self.active >= self.limit:
-                return None
-            self.active += 1
-        return Slot(self)
-
-    def _release(self) -> None:
-        with self._lock:
-            self.active -= 1
-
-
-class Slot:
-    """One run's place among the ``limit``; :meth:`release` frees it once (later calls do
-    nothing)."""
-
-    def __init__(self, runs: TrainingRuns) -> None:
-        self._runs = runs
-        self._held = True
-        self._lock = threading.Lock()
-        self.handed_to_worker = False  # from then on the worker thread releases it
-
-    def release(self) -> None:
-        with self._lock:
-            if not self._held:
-                return
-            self._held = False
-        self._runs._release()
-
-
-_RUNS_LOCK = threading.Lock()
-
-
-def runs_of(app: FastAPI) -> TrainingRuns:
-    """The app's run counter, made on first use from its settings."""
-    runs: TrainingRuns | None = getattr(app.state, "training_runs", None)
-    if runs is None:
-        with _RUNS_LOCK:
-            runs = getattr(app.state, "training_runs", None)
-            if runs is None:
-                runs = TrainingRuns(app.state.settings.max_training_runs)
-                app.state.training_runs = runs
-    return runs
 
 
 # ---------------------------------------------------------------- the events' payloads
@@ -158,7 +90,7 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
     """The ``snapshot`` event: ``step`` and, for ``dropout`` and ``baseline``, the eval-mode
     ``train_loss``, ``test_loss``, ``train_accuracy``, ``test_accuracy``, the training-mode
     ``objective`` of the last step (null at step 0) and ``boundary``: G rows (y from y_min up)
-    of G values (x from x_min right) of P(class 1), to 2 decimals."""
+    of G values (x from x_min right) of P(class 1), in whole percents (0-100)."""
 
     def network(name: str) -> dict[str, Any]:
         shot = getattr(snapshot, name)
@@ -175,31 +107,7 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
     return {"step": snapshot.step, "dropout": network("dropout"), "baseline": network("baseline")}
 
 
-def _event(kind: str, data: Mapping[str, Any]) -> dict[str, str]:
-    return {"event": kind, "data": json.dumps(data, separators=(",", ":"))}
-
-
 # ---------------------------------------------------------------- the endpoints
-
-
-class _TrainingStream(EventSourceResponse):
-    """The event stream; whatever happens to it (sent in full, the client gone, a HEAD
-    request that never starts the stream), the run is told to stop and its slot is freed (by
-    the worker thread once it has started, else here)."""
-
-    def __init__(
-        self, content: AsyncIterator[dict[str, str]], slot: Slot, stop: threading.Event
-    ) -> None:
-        super().__init__(content, ping=5)
-        self._slot, self._stop = slot, stop
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._stop.set()
-            if not self._slot.handed_to_worker:
-                self._slot.release()
 
 
 Seed = Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)]
@@ -232,61 +140,21 @@ async def get_train(
     params = method_params(request, chosen, get_view("dense"))
     setup = TrainingSetup.from_params(chosen.id, params, seed)
     data = training_data(setup)
-    slot = runs_of(request.app).acquire()
-    if slot is None:
-        limit = runs_of(request.app).limit
-        body = error_body(
-            "training",
-            f"the server is training {limit} runs already",
-            f"try again in {RETRY_AFTER_S} s",
-        )
-        return JSONResponse(body, 503, headers={"Retry-After": str(RETRY_AFTER_S)})
-    stop = threading.Event()
-    return _TrainingStream(_events(setup, data, slot, stop), slot, stop)
+
+    def work(post: Post, stopped: Stopped) -> None:
+        last = 0
+        for snapshot in train(setup, cancelled=stopped):
+            if stopped():
+                return
+            post("snapshot", snapshot_json(snapshot))
+            last = snapshot.step
+        if not stopped():
+            post("done", {"step": last})
+
+    return stream_run(request, [("info", info_json(setup, data))], work)
 
 
 @router.get("/train/runs", summary="How many training runs this process trains now")
 def get_runs(request: Request) -> dict[str, int]:
     runs = runs_of(request.app)
     return {"training": runs.active, "limit": runs.limit}
-
-
-async def _events(
-    setup: TrainingSetup, data: TrainingData, slot: Slot, stop: threading.Event
-) -> AsyncIterator[dict[str, str]]:
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[str, Mapping[str, Any]]] = asyncio.Queue()
-
-    def post(kind: str, payload: Mapping[str, Any]) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening
-            loop.call_soon_threadsafe(queue.put_nowait, (kind, payload))
-
-    def work() -> None:
-        torch.set_num_threads(1)
-        try:
-            last = 0
-            for snapshot in train(setup, cancelled=stop.is_set):
-                if stop.is_set():
-                    return
-                post("snapshot", snapshot_json(snapshot))
-                last = snapshot.step
-            if not stop.is_set():
-                post("done", {"step": last})
-        except Exception as error:  # reported to the client; the server keeps serving
-            log.exception("training failed", exc_info=error)
-            post("error", error_body("server", "the training failed; the server keeps serving"))
-        finally:
-            torch.set_num_threads(PROCESS_THREADS)
-            slot.release()
-
-    try:
-        yield _event("info", info_json(setup, data))
-        slot.handed_to_worker = True
-        threading.Thread(target=work, name="dropout-lab-training", daemon=True).start()
-        while True:
-            kind, payload = await queue.get()
-            yield _event(kind, payload)
-            if kind != "snapshot":
-                break
-    finally:
-        stop.set()  # the client went away (or the run is over): stop at the next step

@@ -1,0 +1,183 @@
+"""Training in the server, streamed to the page as Server-Sent Events: shared by every view
+that trains a network (the dense view, Monte Carlo uncertainty, compression, the LSTM…).
+
+A run has no job registry: it lives on its request alone and is decided by its query, so any
+worker can serve it and the same query replays it. :func:`stream_run` sends the first events at
+once (the setup and the data, before any training step), then runs the training function in a
+worker thread, which posts its events as it goes; it stops at the next step when the client
+goes away (a new run from the same page aborts the old request). At most
+``Settings.max_training_runs`` runs train at once per process, whatever their kind; past that
+the answer is 503 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse
+from starlette.types import Receive, Scope, Send
+
+from .errors import error_body
+
+log = logging.getLogger("dropout_lab")
+
+RETRY_AFTER_S = 2  # a default run takes a second or two
+# The process's torch threads, as it started. A run trains in ONE thread: its matrices are tiny
+# (100 x 64), so more threads only add synchronisation, and an OpenMP team of a second thread
+# competes with the spinning workers of the other threads' teams (measured: a default dense run
+# takes 1.3 s in a worker thread with 2 torch threads on 2 cores, 0.3 s with 1).
+# torch.set_num_threads sets the calling thread's count (and the default of threads that start
+# using torch later), so the worker sets 1 for itself and puts the default back when it ends.
+PROCESS_THREADS = torch.get_num_threads()
+
+Post = Callable[[str, Mapping[str, Any]], None]  # post(event name, data)
+Stopped = Callable[[], bool]  # whether the run must stop (the client went away)
+Work = Callable[[Post, Stopped], None]  # the training: posts its events, returns when done
+
+
+class TrainingRuns:
+    """How many runs train now in this process, bounded by ``limit``; thread-safe."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> Slot | None:
+        """A slot for one more run, or None when ``limit`` runs are training."""
+        with self._lock:
+            if self.active >= self.limit:
+                return None
+            self.active += 1
+        return Slot(self)
+
+    def _release(self) -> None:
+        with self._lock:
+            self.active -= 1
+
+
+class Slot:
+    """One run's place among the ``limit``; :meth:`release` frees it once (later calls do
+    nothing)."""
+
+    def __init__(self, runs: TrainingRuns) -> None:
+        self._runs = runs
+        self._held = True
+        self._lock = threading.Lock()
+        self.handed_to_worker = False  # from then on the worker thread releases it
+
+    def release(self) -> None:
+        with self._lock:
+            if not self._held:
+                return
+            self._held = False
+        self._runs._release()
+
+
+_RUNS_LOCK = threading.Lock()
+
+
+def runs_of(app: FastAPI) -> TrainingRuns:
+    """The app's run counter, made on first use from its settings."""
+    runs: TrainingRuns | None = getattr(app.state, "training_runs", None)
+    if runs is None:
+        with _RUNS_LOCK:
+            runs = getattr(app.state, "training_runs", None)
+            if runs is None:
+                runs = TrainingRuns(app.state.settings.max_training_runs)
+                app.state.training_runs = runs
+    return runs
+
+
+def event(kind: str, data: Mapping[str, Any]) -> dict[str, str]:
+    return {"event": kind, "data": json.dumps(data, separators=(",", ":"))}
+
+
+class RunStream(EventSourceResponse):
+    """The event stream; whatever happens to it (sent in full, the client gone, a HEAD
+    request that never starts the stream), the run is told to stop and its slot is freed (by
+    the worker thread once it has started, else here)."""
+
+    def __init__(
+        self, content: AsyncIterator[dict[str, str]], slot: Slot, stop: threading.Event
+    ) -> None:
+        super().__init__(content, ping=5)
+        self._slot, self._stop = slot, stop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._stop.set()
+            if not self._slot.handed_to_worker:
+                self._slot.release()
+
+
+_END = "__end__"  # the worker is done: the stream closes
+
+
+def stream_run(
+    request: Request, first: Sequence[tuple[str, Mapping[str, Any]]], work: Work
+) -> Response:
+    """The run as an event stream: ``first`` at once, then what ``work`` posts from its worker
+    thread; 503 with ``Retry-After`` when the process trains its limit of runs already. An
+    exception in ``work`` becomes an ``error`` event (the server keeps serving)."""
+    runs = runs_of(request.app)
+    slot = runs.acquire()
+    if slot is None:
+        body = error_body(
+            "training",
+            f"the server is training {runs.limit} runs already",
+            f"try again in {RETRY_AFTER_S} s",
+        )
+        return JSONResponse(body, 503, headers={"Retry-After": str(RETRY_AFTER_S)})
+    stop = threading.Event()
+    return RunStream(_events(first, work, slot, stop), slot, stop)
+
+
+async def _events(
+    first: Sequence[tuple[str, Mapping[str, Any]]],
+    work: Work,
+    slot: Slot,
+    stop: threading.Event,
+) -> AsyncIterator[dict[str, str]]:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Mapping[str, Any]]] = asyncio.Queue()
+
+    def post(kind: str, payload: Mapping[str, Any]) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening
+            loop.call_soon_threadsafe(queue.put_nowait, (kind, payload))
+
+    def run() -> None:
+        torch.set_num_threads(1)
+        try:
+            work(post, stop.is_set)
+        except Exception as error:  # reported to the client; the server keeps serving
+            log.exception("training failed", exc_info=error)
+            post("error", error_body("server", "the training failed; the server keeps serving"))
+        finally:
+            torch.set_num_threads(PROCESS_THREADS)
+            slot.release()
+            post(_END, {})
+
+    try:
+        for kind, payload in first:
+            yield event(kind, payload)
+        slot.handed_to_worker = True
+        threading.Thread(target=run, name="dropout-lab-training", daemon=True).start()
+        while True:
+            kind, payload = await queue.get()
+            if kind == _END:
+                break
+            yield event(kind, payload)
+    finally:
+        stop.set()  # the client went away (or the run is over): stop at the next step
