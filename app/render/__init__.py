@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import feature_maps, image, pooling
+from . import dense, feature_maps, image, pooling
 from .base import PanelInput, Renderer, Size
 from .layout import compose
 from .theme import THEMES, Theme
@@ -48,4 +48,5 @@ RENDERERS: dict[str, ViewRenderer] = {
     "image": ViewRenderer(image.render, _picture_aspect),
     "feature_maps": ViewRenderer(feature_maps.render, _grid_aspect),
     "pooling": ViewRenderer(pooling.render, lambda panel: 1.0),
+    "dense": ViewRenderer(dense.render, dense.aspect),
 }
