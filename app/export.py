@@ -412,9 +412,16 @@ def render_export(
     check_budget(options)
     if options.stats and options.format != "html":
         options = replace(options, stats=False)  # statistics are the HTML file's alone
+    renderer = RENDERERS.get(state.view)
+    if renderer is None:  # a view the page shows but the exports cannot draw yet
+        raise ApiError(
+            422,
+            "view",
+            f"no export for this view yet: {state.view}",
+            "one of " + ", ".join(RENDERERS),
+        )
     panels = prepare(state, picture, scenes)
     view = BUILT[state.view]
-    renderer = RENDERERS[state.view]
     order = iterations(state, options)
     # GIF and HTML encode a repeated iteration once (when frames > 100): compute it once.
     reused = options.format != "mp4"
