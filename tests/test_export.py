@@ -539,3 +539,120 @@ def test_cli_errors_exit_with_status_2(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert ("--p" if out == "x.gif" else "--out") in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- the dense view
+
+# Each dense method at a setting where two iterations in a row draw different sub-networks
+# (AlphaDropout's default p = 0.1 keeps all ten neurons a third of the time).
+DENSE_METHODS = {
+    "standard": "",
+    "gaussian": "",
+    "alpha": "&p=0.5",
+    "dropconnect": "",
+    "standout": "",
+}
+
+
+def _html_images(page: str) -> tuple[dict[str, Any], list[Image.Image]]:
+    meta = json.loads(re.search(r'id="meta">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    images = json.loads(re.search(r'id="images">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    decoded = [Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) for url in images]
+    return meta, decoded
+
+
+@pytest.mark.parametrize("method", DENSE_METHODS)
+def test_dense_view_exports_to_every_format(
+    client: TestClient, method: str, tmp_path: Path
+) -> None:
+    query = f"view=dense&method={method}{DENSE_METHODS[method]}&seed=1&i=10"
+    decoded = gif_frames(export(client, f"{query}&format=gif&frames=4&size=200x120"))
+    assert len(decoded) == 4
+    assert all(frame.shape == (120, 200, 3) for frame in decoded)
+    assert changed(decoded, 120)
+
+    meta, video = mp4_frames(export(client, f"{query}&format=mp4&frames=3&size=160x96"), tmp_path)
+    assert meta["size"] == (160, 96)
+    assert len(video) == 3
+    assert changed(video, 96)
+
+    page = export(client, f"{query}&format=html&frames=3&size=128x96").decode()
+    html_meta, images = _html_images(page)
+    assert [frame["iteration"] for frame in html_meta["frames"]] == [10, 11, 12]
+    assert len(images) == 3
+    assert all(picture.format == "WEBP" and picture.size == (128, 96) for picture in images)
+    pictures = [np.asarray(picture.convert("RGB")) for picture in images]
+    assert changed(pictures, 96)
+
+
+def test_dense_comparison_exports_both_panels(client: TestClient) -> None:
+    query = "a.method=standard&b.method=dropconnect&view=dense&seed=2&format=gif&frames=3"
+    data = export(client, f"{query}&size=320x180")
+    decoded = gif_frames(data)
+    assert len(decoded) == 3
+    assert all(frame.shape == (180, 320, 3) for frame in decoded)
+    assert changed(decoded, 180)
+    # Each half of the frame changes: both panels are drawn, each with its own masks.
+    for half in (slice(0, 160), slice(160, 320)):
+        assert changed([frame[:, half] for frame in decoded], 180)
+    response = client.get(f"/api/export?{query}&size=320x180")
+    assert 'filename="dropout-lab-compare-dense.gif"' in response.headers["content-disposition"]
+
+
+def test_dense_marks_the_dropped_neurons_in_both_themes() -> None:
+    from app.render.dense import layout
+
+    panel, frame = _panel({"view": "dense", "method": "standard", "p": "0.5", "seed": "4"})
+    size = (520, 300)
+    plan = layout("standard", panel.theory_json["network"]["shown"], size)
+    masks = [layer["mask"] for layer in frame.arrays["pass"].value["layers"]]
+    seen = set()
+    for theme in THEMES.values():
+        picture = np.asarray(RENDERERS["dense"].render(panel, frame, size, theme))
+        assert picture.shape == (300, 520, 3)
+        assert tuple(picture[-1, 0]) == theme.paper  # under the legend, beside it
+        for layer, spots in zip(masks, plan.spots, strict=True):
+            for k, (x, y) in enumerate(spots):
+                centre = tuple(picture[round(y), round(x)])
+                dropped = layer is not None and layer[k] == 0
+                assert (centre == VERMILION) == dropped, (layer, k)
+                seen.add(dropped)
+    assert seen == {True, False}
+
+
+def test_cli_gives_the_web_exports_dense_frames(client: TestClient, tmp_path: Path) -> None:
+    out = tmp_path / "dense.gif"
+    result = run(str(BIN / "dropout-lab"), "render", "dropconnect", "--view", "dense",
+                 "--p", "0.3", "--width", "6", "--seed", "5", "--start", "90", "--frames", "6",
+                 "--size", "160x96", "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    web = export(
+        client,
+        "view=dense&method=dropconnect&p=0.3&width=6&seed=5&i=90&format=gif&frames=6&size=160x96",
+    )
+    cli_frames, web_frames = gif_frames(out.read_bytes()), gif_frames(web)
+    assert len(cli_frames) == len(web_frames) == 6
+    assert all(np.array_equal(a, b) for a, b in zip(cli_frames, web_frames, strict=True))
+    assert out.read_bytes() == web
+
+
+def test_a_view_without_a_renderer_is_a_422_on_view(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.delitem(RENDERERS, "dense")
+    query = "view=dense&method=standard&format=gif&frames=2"
+    error = assert_error(client.get(f"/api/export?{query}"), 422, "view")
+    assert "no export for this view yet" in error["message"]
+    assert "dense" not in error["allowed"]
+    assert all(view in error["allowed"] for view in RENDERERS)
+    # The event stream has begun when the frames are drawn: the same error, as its event.
+    with client.stream("GET", f"/api/export/events?{query}") as response:
+        events = sse(response.iter_lines())
+    assert events[-1][0] == "error"
+    assert events[-1][1]["error"]["field"] == "view"
+    out = tmp_path / "x.gif"
+    assert cli.main(["render", "standard", "--view", "dense", "--out", str(out)]) == 2
+    assert "error: --view: no export for this view yet" in capsys.readouterr().err
+    assert not out.exists()
+    assert client.get("/healthz").status_code == 200
