@@ -646,11 +646,8 @@ def test_a_view_without_a_renderer_is_a_422_on_view(
     assert "no export for this view yet" in error["message"]
     assert "dense" not in error["allowed"]
     assert all(view in error["allowed"] for view in RENDERERS)
-    # The event stream has begun when the frames are drawn: the same error, as its event.
-    with client.stream("GET", f"/api/export/events?{query}") as response:
-        events = sse(response.iter_lines())
-    assert events[-1][0] == "error"
-    assert events[-1][1]["error"]["field"] == "view"
+    # The progress stream refuses it before it starts, with the same plain 422.
+    assert_error(client.get(f"/api/export/events?{query}"), 422, "view")
     out = tmp_path / "x.gif"
     assert cli.main(["render", "standard", "--view", "dense", "--out", str(out)]) == 2
     assert "error: --view: no export for this view yet" in capsys.readouterr().err

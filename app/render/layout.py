@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from dropouts.registry import ParamValue
+from dropouts.registry import ParamValue, get_view
 from dropouts.views.base import Frame
 
 from . import text
@@ -43,6 +43,8 @@ PLURAL = {
     "activation": "activations",
     "map": "maps",
     "unit": "units",
+    "neuron": "neurons",
+    "connection": "connections",
 }
 
 
@@ -75,6 +77,8 @@ def percent(fraction: float) -> str:
 def measure_text(theory: dict[str, object], stats: dict[str, object]) -> str:
     """This frame's dropped fraction against its expectation (the mask's variance for noise,
     which drops nothing)."""
+    if theory.get("mask_kind") == "real" and "mask_variance" not in theory:
+        return "noise on every unit, none dropped"
     if theory.get("mask_kind") == "real":
         expected = theory.get("mask_variance")
         measured = float(stats.get("mask_variance") or 0.0)
@@ -88,7 +92,9 @@ def measure_text(theory: dict[str, object], stats: dict[str, object]) -> str:
 
 
 def title_text(panel: PanelInput) -> str:
-    setting = setting_text(panel.params)
+    # The view's grouped parameters (the dense view's training run) are not the frame's.
+    grouped = {param.name for param in get_view(panel.view).params if param.group}
+    setting = setting_text({k: v for k, v in panel.params.items() if k not in grouped})
     return f"{panel.method.name}  {setting}" if setting else panel.method.name
 
 

@@ -237,6 +237,9 @@ def _rows(
         ]
         if any("p_t" in stats for record in records for stats in record["stats"]):
             spec.append(("p this iteration", "p_t", None, 3))
+    # Only the statistics the view's frames have (the dense view has no mask mean).
+    present = {name for record in records for stats in record["stats"] for name in stats}
+    spec = [row for row in spec if row[1] in present]
     rows = []
     for term, stat, expected, digits in spec:
         values: list[Any] = []

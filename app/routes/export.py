@@ -42,6 +42,7 @@ from ..export import (
     render_export,
 )
 from ..images import ImageStore, StoredImage
+from ..render import RENDERERS
 from ..scenes import SceneCache
 from ..schemas import ErrorOut
 from ..state import LabState, parse_state
@@ -61,6 +62,9 @@ def _prepared(request: Request, store: ImageStore) -> tuple[LabState, ExportOpti
     """The state, the options and the picture; ``ApiError``/``ParamError`` naming the field."""
     query = _query(request)
     state = parse_state(query, ignore=EXPORT_OPTIONS)
+    if state.view not in RENDERERS:  # before any stream: a plain 422
+        drawn = ", ".join(RENDERERS)
+        raise ApiError(422, "view", f"no export for this view yet: {state.view}", drawn)
     options = parse_options(query)
     return state, options, store.get(state.image)
 
