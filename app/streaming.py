@@ -73,7 +73,6 @@ class Slot:
         self._runs = runs
         self._held = True
         self._lock = threading.Lock()
-        self.handed_to_worker = False  # from then on the worker thread releases it
 
     def release(self) -> None:
         with self._lock:
@@ -104,8 +103,7 @@ def event(kind: str, data: Mapping[str, Any]) -> dict[str, str]:
 
 class RunStream(EventSourceResponse):
     """The event stream; whatever happens to it (sent in full, the client gone, a HEAD
-    request that never starts the stream), the run is told to stop and its slot is freed (by
-    the worker thread once it has started, else here)."""
+    request that never starts the stream), the run is told to stop and its slot is freed."""
 
     def __init__(
         self, content: AsyncIterator[dict[str, str]], slot: Slot, stop: threading.Event
@@ -117,9 +115,11 @@ class RunStream(EventSourceResponse):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            # The run is over for its client: its place goes at once, so that the run a page
+            # starts to replace it is not refused; the worker stops at its next step (and its
+            # own release is then a no-op).
             self._stop.set()
-            if not self._slot.handed_to_worker:
-                self._slot.release()
+            self._slot.release()
 
 
 _END = "__end__"  # the worker is done: the stream closes
@@ -172,7 +172,6 @@ async def _events(
     try:
         for kind, payload in first:
             yield event(kind, payload)
-        slot.handed_to_worker = True
         threading.Thread(target=run, name="dropout-lab-training", daemon=True).start()
         while True:
             kind, payload = await queue.get()

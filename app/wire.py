@@ -55,7 +55,7 @@ Each view's payload (``GET /api/frames?view=…``; the header also names ``view`
   mask) and ``strip`` (the same masks for the last 8 iterations). The theory holds the
   network (sizes, drawn weights, activation, the input example), the test-time pass, the
   ensemble mean over sampled sub-networks (and exactly over all of them when small), and the
-  method's panel: DropConnect's ``unit`` (sampled pre-activations against Wan et al.'s
+  method's panel: DropConnect's ``dropconnect_unit`` (sampled pre-activations against Wan et al.'s
   Gaussian) or AlphaDropout's ``histograms``. No scene.
 
 The binary container (``application/x-dropout-frames``): the 4 bytes ``DLF1``, a little-endian

@@ -138,7 +138,7 @@ def test_alpha_dropout_keeps_mean_and_variance(p: float) -> None:
 
 def test_the_dropconnect_gaussian_has_the_sampled_moments() -> None:
     theory = VIEW.theory("dropconnect", params("dropconnect", p=0.4, width=6, depth=2), SCENE)
-    unit = theory.extra["unit"]
+    unit = theory.extra["dropconnect_unit"]
     n = UNIT_SAMPLES
     sd = math.sqrt(unit["moment_variance"])
     assert abs(unit["sample_mean"] - unit["moment_mean"]) <= Z * sd / math.sqrt(n)

@@ -480,7 +480,7 @@ class DenseView(View[DenseTheory]):
         exact = exact_mean(network, x, method_id, params)
         extra: dict[str, Json] = {}
         if method_id == "dropconnect":
-            extra["unit"] = dropconnect_unit(network, test, params, stream)
+            extra["dropconnect_unit"] = dropconnect_unit(network, test, params, stream)
         if method_id == "alpha":
             extra["histograms"] = alpha_histograms(params, stream)
         theory = DenseTheory(

@@ -239,8 +239,8 @@ export default class DenseView {
   }
 
   #methodPanel(method, theory) {
-    if (method === "dropconnect" && theory.unit) {
-      const unit = theory.unit;
+    if (method === "dropconnect" && theory.dropconnect_unit) {
+      const unit = theory.dropconnect_unit;
       this.methodPanel.replaceChildren(
         element("section", { class: "view" }, [
           element("h3", { text: `Test time, one unit of hidden layer ${unit.layer} (Wan et al. 2013)` }),

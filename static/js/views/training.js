@@ -119,12 +119,23 @@ export class TrainingPanel {
     this.status.textContent = "Starting…";
     this.history = { steps: [], dropout: { train: [], test: [] }, baseline: { train: [], test: [] } };
     try {
-      await readEvents(`/api/train?${query}`, controller.signal, (name, data) => {
-        if (name === "info") this.#info(data);
-        else if (name === "snapshot") this.#snapshot(data);
-        else if (name === "done") this.#done();
-        else if (name === "error") throw new Error(`${data.error.field}: ${data.error.message}`);
-      });
+      // A full server answers 503: back off and ask again, quietly (the run this one replaces
+      // may still hold its place for a moment).
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await readEvents(`/api/train?${query}`, controller.signal, (name, data) => {
+            if (name === "info") this.#info(data);
+            else if (name === "snapshot") this.#snapshot(data);
+            else if (name === "done") this.#done();
+            else if (name === "error") throw new Error(`${data.error.field}: ${data.error.message}`);
+          });
+          break;
+        } catch (error) {
+          if (error.status !== 503 || attempt >= 4 || controller.signal.aborted) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+          if (controller.signal.aborted) return;
+        }
+      }
     } catch (error) {
       if (controller.signal.aborted) return;
       this.probe.state = "failed";
