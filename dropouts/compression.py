@@ -109,7 +109,7 @@ POINTS_TEST = 1000
 POINTS_NOISE = 0.1
 BATCH = 128
 CHECKPOINTS = 100  # the view's iterations: 0 (as initialised) … 99 (the trained network)
-CACHE_RUNS = 4  # a default digits run holds about 15 MB of checkpoints
+CACHE_RUNS = 4  # a default digits run holds about 20 MB of checkpoints
 SVDO_INIT_STD = 0.02  # LinearSVDO's reference initialisation of θ
 THRESHOLD_GRID = tuple(round(-8.0 + 0.2 * k, 1) for k in range(81))  # log α, −8 … 8
 SNR_GRID = tuple(round(0.05 * 400 ** (k / 80), 4) for k in range(81))  # 0.05 … 20, geometric
@@ -372,11 +372,12 @@ def build_networks(setup: CompressionSetup) -> tuple[SparseNetwork | StructuredN
 @dataclass(frozen=True)
 class LayerState:
     """One layer at a checkpoint: ``weight`` ``(out, in)`` (sparse VD's θ), ``bias``, and sparse
-    VD's ``log_alpha`` ``(out, in)`` (None for structured BP)."""
+    VD's ``log_sigma2`` and ``log_alpha`` ``(out, in)`` (None for structured BP)."""
 
     weight: Tensor
     bias: Tensor
     log_alpha: Tensor | None
+    log_sigma2: Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -420,6 +421,7 @@ def _layer_states(network: SparseNetwork | StructuredNetwork) -> tuple[LayerStat
                         layer.theta.detach().clone(),
                         layer.bias.detach().clone(),
                         layer.log_alpha.detach().clone(),
+                        layer.log_sigma2.detach().clone(),
                     )
                 )
             else:

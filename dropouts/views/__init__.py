@@ -9,6 +9,7 @@ with a ``VIEW`` object (a :class:`~dropouts.views.base.View`) and one ES module 
 from __future__ import annotations
 
 from .base import View
+from .compression import VIEW as COMPRESSION
 from .dense import VIEW as DENSE
 from .feature_maps import VIEW as FEATURE_MAPS
 from .image import VIEW as IMAGE
@@ -18,6 +19,7 @@ BUILT: dict[str, View[object]] = {
     view.id: view  # type: ignore[misc]
     for view in (IMAGE, FEATURE_MAPS, POOLING, DENSE)
 }
+BUILT[COMPRESSION.id] = COMPRESSION  # type: ignore[assignment]
 
 
 def built_view(view_id: str) -> View[object]:
