@@ -1112,13 +1112,14 @@ VIEWS: tuple[ViewSpec, ...] = (
                 group="training",
             ),
             Param(
-                "weight_decay",
-                "weight decay λ",
-                0.00001,
-                "λ of the loss MSE + λ Σ‖W‖² (Gal's code); it sets τ = (1 − p) l² / (2Nλ).",
-                min=0.000001,
-                max=0.001,
-                step=0.000001,
+                "log_weight_decay",
+                "weight decay λ, log₁₀",
+                -5.0,
+                "λ = 10^value, of the loss MSE + λ Σ‖W‖² (Gal's code); it sets "
+                "τ = (1 − p) l² / (2Nλ).",
+                min=-7.0,
+                max=-2.0,
+                step=0.1,
                 group="training",
             ),
             Param(

@@ -90,7 +90,7 @@ WIDTHS: dict[str, int] = {"regression": 64, "classification": 32}
 DEPTH = 2
 LR = 0.005
 FREQUENCY = 2.0  # y = sin(FREQUENCY x)
-VIEW_PARAMS = ("task", "n_train", "noise", "dataset", "steps", "weight_decay", "lengthscale")
+VIEW_PARAMS = ("task", "n_train", "noise", "dataset", "steps", "log_weight_decay", "lengthscale")
 MAX_P = 0.99  # p = 1 drops every unit: nothing is learnt and τ = 0
 
 
@@ -130,7 +130,7 @@ class UncertaintySetup:
     noise: float = cast(float, _DEFAULTS["noise"])
     dataset: str = cast(str, _DEFAULTS["dataset"])
     steps: int = cast(int, _DEFAULTS["steps"])
-    weight_decay: float = cast(float, _DEFAULTS["weight_decay"])
+    weight_decay: float = 10.0 ** cast(float, _DEFAULTS["log_weight_decay"])
     seed: int = 0
     width: int = 0  # 0: the task's, WIDTHS
     depth: int = DEPTH
@@ -145,7 +145,6 @@ class UncertaintySetup:
                 "noise": self.noise,
                 "dataset": self.dataset,
                 "steps": self.steps,
-                "weight_decay": self.weight_decay,
             },
         )
         object.__setattr__(self, "task", values["task"])
@@ -153,7 +152,10 @@ class UncertaintySetup:
         object.__setattr__(self, "noise", float(cast(float, values["noise"])))
         object.__setattr__(self, "dataset", str(values["dataset"]))
         object.__setattr__(self, "steps", int(cast(int, values["steps"])))
-        object.__setattr__(self, "weight_decay", float(cast(float, values["weight_decay"])))
+        decay = float(self.weight_decay)
+        if not (decay > 0.0 and math.isfinite(decay)):
+            raise ParamError("log_weight_decay", f"λ = {self.weight_decay!r}", "λ > 0")
+        object.__setattr__(self, "weight_decay", decay)
         p = float(self.p)
         if not (0.0 <= p <= MAX_P):
             raise ParamError(
@@ -186,7 +188,7 @@ class UncertaintySetup:
             noise=float(cast(float, values["noise"])),
             dataset=str(values["dataset"]),
             steps=int(cast(int, values["steps"])),
-            weight_decay=float(cast(float, values["weight_decay"])),
+            weight_decay=10.0 ** float(cast(float, values["log_weight_decay"])),
             seed=int(seed),
         )
 
@@ -628,7 +630,25 @@ def train(
 ) -> TrainedModel:
     """Train the network of ``setup`` (not memoised: see :func:`trained_model`); each
     snapshot of :func:`snapshot_steps` is recorded and given to ``progress`` as it is taken.
-    ``cancelled`` is asked before every step (``TrainingCancelledError``)."""
+    ``cancelled`` is asked before every step (``TrainingCancelledError``).
+
+    Always in ONE torch thread (set for the calling thread only, and put back): the sums of
+    a step are then done in one order, so the same setup gives the same network whichever
+    thread trains it (the frames endpoint's, with the process's threads, or a training
+    stream's); the matrices are too small to gain from more threads anyway."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(setup, progress, cancelled)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(
+    setup: UncertaintySetup,
+    progress: Callable[[Snapshot], None] | None,
+    cancelled: Callable[[], bool] | None,
+) -> TrainedModel:
     run = _Run(setup)
     reported = set(snapshot_steps(setup))
     history = [run.snapshot()]
