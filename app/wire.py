@@ -58,6 +58,25 @@ Each view's payload (``GET /api/frames?view=…``; the header also names ``view`
   method's panel: DropConnect's ``dropconnect_unit`` (sampled pre-activations against Wan et al.'s
   Gaussian) or AlphaDropout's ``histograms``. No scene.
 
+- ``uncertainty`` (Monte Carlo dropout on a network trained in the server): each frame is one
+  estimate from its own ``T`` passes (drawn from the seed and the iteration; pass t does not
+  depend on T). Per frame ``dropped_fraction`` (over all T passes' masks). Regression:
+  ``probe_mean`` and ``probe_std`` (predictive sd, τ⁻¹ included) at ``theory.probes.x``,
+  ``std_data``, ``std_gap``, ``std_beyond`` (averaged over the grid's parts),
+  ``batch_norm_train_error``; arrays ``passes`` (``bytes`` ``[1, S, G]``: the first S ≤ 100
+  passes on the G = 200 grid points, as ``y − theory.y_range[0]``), and as ``json`` ``band``
+  (``mean`` and ``std`` per grid point), ``batch_norm_train`` (the same with BatchNorm in
+  training mode) and ``running`` (``mean`` and ``std`` over passes 1…t at the two
+  ``theory.probes.running`` points). Classification: ``entropy_*`` and
+  ``mutual_information_*`` averaged over the regions ``data`` (the training points),
+  ``between`` (the classes) and ``far`` (from the data), ``batch_norm_train_error``; arrays
+  ``maps`` (``bytes`` ``[3, G, G]``: averaged P(class 1), predictive entropy, mutual
+  information; row 0 is y_min), ``batch_norm_train`` (``bytes`` ``[1, G, G]``, P(class 1))
+  and ``running`` (``json``: entropy and mutual information over passes 1…t at ``point``).
+  The theory holds the data, τ (regression), the deterministic network's answer, and a
+  reference from 10,000 (2,000) passes of its own stream with each number's expectation at
+  this T. No scene.
+
 The binary container (``application/x-dropout-frames``): the 4 bytes ``DLF1``, a little-endian
 uint32 header length, the UTF-8 JSON header, then the payloads; each array's ``offset`` and
 ``length`` locate its bytes after the header. ``format=json`` puts the payloads inline, in

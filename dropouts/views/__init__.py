@@ -14,12 +14,14 @@ from .dense import VIEW as DENSE
 from .feature_maps import VIEW as FEATURE_MAPS
 from .image import VIEW as IMAGE
 from .pooling import VIEW as POOLING
+from .uncertainty import VIEW as UNCERTAINTY
 
 BUILT: dict[str, View[object]] = {
     view.id: view  # type: ignore[misc]
     for view in (IMAGE, FEATURE_MAPS, POOLING, DENSE)
 }
 BUILT[COMPRESSION.id] = COMPRESSION  # type: ignore[assignment]
+BUILT[UNCERTAINTY.id] = UNCERTAINTY  # type: ignore[assignment]
 
 
 def built_view(view_id: str) -> View[object]:

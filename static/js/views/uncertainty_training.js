@@ -1,0 +1,258 @@
+// The training run under the uncertainty view: the network that Monte Carlo dropout samples
+// from, trained with dropout in the server and streamed as it goes (GET /api/train/uncertainty,
+// server-sent events): the Monte Carlo estimate of a few passes at each snapshot, over the
+// data, and the train and test losses. The view above draws the network at the end of this
+// same run (same setting and seed: the server trains it once). A new run (or leaving the page)
+// aborts the old request, and the server stops training it.
+
+import { readEvents } from "../api.js";
+import { renderControls } from "../controls.js";
+import { element } from "../dom.js";
+import { loadPlotly } from "../plotly.js";
+import { paramQuery } from "../state.js";
+import { fmt } from "../stats.js";
+import { COLOURS, baseLayout, bandTraces, themeColours } from "./uncertainty.js";
+
+const CONFIG = { displayModeBar: false, responsive: true };
+// What the run depends on (T changes the passes drawn above, not the network).
+const NOT_TRAINING = new Set(["T"]);
+
+// P(class 1) as a colour: orange below 0.5, blue above, white at 0.5 (as the dense view's).
+function probabilityColour(p) {
+  const t = Math.min(1, Math.abs(p - 0.5) * 2);
+  const [r, g, b] = p < 0.5 ? [230, 159, 0] : [0, 114, 178];
+  const mix = (c) => Math.round(255 + (c - 255) * t * 0.55);
+  return [mix(r), mix(g), mix(b)];
+}
+
+export class UncertaintyTraining {
+  constructor(extra, context) {
+    this.context = context;
+    this.controller = null;
+    this.started = null; // the training key of the run shown or under way
+    this.probe = { state: "idle", snapshots: 0, step: null, runs: 0, final: null, task: null };
+    if (window.dropoutLab) window.dropoutLab.training = this.probe;
+    this.form = element("form", { class: "params training-params", "aria-label": "training parameters", onsubmit: "return false" });
+    this.button = element("button", { type: "button", class: "button primary", text: "Train" });
+    this.button.addEventListener("click", () => this.run());
+    this.stop = element("button", { type: "button", class: "button", text: "Stop", hidden: true });
+    this.stop.addEventListener("click", () => this.abort("stopped"));
+    this.status = element("p", { class: "training-status", role: "status", "aria-live": "polite" });
+    this.fitCaption = element("figcaption", {}, [element("span", { class: "title", text: "the network as it trains" }), " ", element("span", { class: "detail" })]);
+    this.fit = element("div", { class: "unc-chart unc-fit", role: "img", "aria-label": "the Monte Carlo estimate of the network as it trains" });
+    this.board = element("canvas", { class: "boundary unc-board", width: 320, height: 320, role: "img", "aria-label": "the averaged decision boundary as the network trains", hidden: true });
+    this.chart = element("div", { class: "unc-chart unc-loss", role: "img", "aria-label": "train and test loss over the steps" });
+    this.section = element("section", { class: "training unc-training", "aria-labelledby": "unc-training-title" }, [
+      element("h2", { id: "unc-training-title", text: "Training: the network the passes sample" }),
+      element("p", {
+        class: "why-text",
+        text: "One network with dropout, trained in the server on the training points: full-batch Adam on the loss of Gal's code, "
+          + "the mean squared error (or the cross-entropy) plus λ Σ‖W‖². Each snapshot shows the Monte Carlo estimate of a few passes. "
+          + "The view above draws this network at the end of the run: the same setting and seed give the same network, trained once.",
+      }),
+      element("div", { class: "training-grid unc-training-grid" }, [
+        element("div", { class: "training-controls" }, [this.form, element("div", { class: "row" }, [this.button, this.stop]), this.status]),
+        element("figure", { class: "view unc-figure" }, [this.fitCaption, this.fit, this.board]),
+        element("figure", { class: "view unc-figure" }, [
+          element("figcaption", {}, [element("span", { class: "title", text: "loss over the steps" })]),
+          this.chart,
+        ]),
+      ]),
+    ]);
+    extra.append(this.section);
+    this.observer = new IntersectionObserver((entries) => {
+      // The first run starts when the panel comes into view (a trained setting replays at once).
+      if (entries.some((entry) => entry.isIntersecting) && this.started === null) this.run();
+    }, { rootMargin: "100px" });
+    this.observer.observe(this.section);
+  }
+
+  destroy() {
+    this.observer.disconnect();
+    this.abort("left");
+    this.section.remove();
+  }
+
+  // The training controls follow the state; a run already shown follows the setting.
+  show(state) {
+    if (!state) return;
+    const spec = this.context.viewSpec?.() ?? null;
+    const params = (spec?.params ?? []).filter((param) => param.group === "training");
+    const regression = state.params.task !== "classification";
+    const shown = params.filter((param) => !(regression && param.name === "dataset") && !(!regression && param.name === "lengthscale"));
+    renderControls(this.form, { methodParams: shown, viewParams: [], seedParam: null }, state, (name, value, phase) => {
+      this.context.setParam(name, value, phase);
+    }, () => null);
+    if (this.started !== null && this.key(state) !== this.started) this.run(state);
+  }
+
+  key(state) {
+    const query = paramQuery(state);
+    for (const name of NOT_TRAINING) query.delete(name);
+    query.set("seed", String(state.seed));
+    return query.toString();
+  }
+
+  abort(why) {
+    if (!this.controller) return;
+    this.controller.abort();
+    this.controller = null;
+    this.button.disabled = false;
+    this.stop.hidden = true;
+    this.probe.state = why;
+    this.status.textContent = why === "stopped" ? "Stopped." : "";
+  }
+
+  async run(state = this.context.state()) {
+    this.abort("replaced"); // a new run replaces the one under way
+    const query = paramQuery(state);
+    query.set("method", state.method);
+    query.set("seed", String(state.seed));
+    this.started = this.key(state);
+    const controller = new AbortController();
+    this.controller = controller;
+    this.button.disabled = true;
+    this.stop.hidden = false;
+    Object.assign(this.probe, { state: "running", snapshots: 0, step: null, final: null, task: state.params.task });
+    this.probe.runs += 1;
+    this.status.textContent = "Starting…";
+    this.history = { steps: [], train: [], test: [] };
+    try {
+      // A full server answers 503: back off and ask again, quietly.
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await readEvents(`/api/train/uncertainty?${query}`, controller.signal, (name, data) => {
+            if (name === "info") this.#info(data);
+            else if (name === "snapshot") this.#snapshot(data);
+            else if (name === "done") this.#done();
+            else if (name === "error") throw new Error(`${data.error.field}: ${data.error.message}`);
+          });
+          break;
+        } catch (error) {
+          if (error.status !== 503 || attempt >= 4 || controller.signal.aborted) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+          if (controller.signal.aborted) return;
+        }
+      }
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      this.probe.state = "failed";
+      this.status.textContent = error.status === 503
+        ? "The server is training as many networks as it can: try again in a moment."
+        : `Training failed: ${error.message}`;
+    } finally {
+      if (this.controller === controller) {
+        this.controller = null;
+        this.button.disabled = false;
+        this.stop.hidden = true;
+      }
+    }
+  }
+
+  #info(info) {
+    this.info = info;
+    const regression = info.task === "regression";
+    this.fit.hidden = !regression;
+    this.board.hidden = regression;
+    this.status.textContent = `Training ${info.steps} steps on ${info.train.x.length} points…`;
+    this.history = { steps: [], train: [], test: [] };
+  }
+
+  #snapshot(snapshot) {
+    this.probe.snapshots += 1;
+    this.probe.step = snapshot.step;
+    this.history.steps.push(snapshot.step);
+    this.history.train.push(snapshot.train_loss);
+    this.history.test.push(snapshot.test_loss);
+    const loss = this.info.task === "regression" ? "mean squared error" : "cross-entropy";
+    const accuracy = snapshot.test_accuracy === null ? "" : `, test accuracy ${(100 * snapshot.test_accuracy).toFixed(0)} %`;
+    this.fitCaption.querySelector(".detail").textContent = `step ${snapshot.step}: ${loss} ${fmt(snapshot.train_loss)} (train), ${fmt(snapshot.test_loss)} (test)${accuracy}`;
+    this.status.textContent = `Step ${snapshot.step} of ${this.info.steps}…`;
+    this.last = snapshot;
+    this.#drawSoon();
+  }
+
+  #done() {
+    const last = this.history.steps.length - 1;
+    this.probe.state = "done";
+    this.probe.final = { train: this.history.train[last], test: this.history.test[last] };
+    this.status.textContent = `Done: ${this.info.steps} steps. The view above samples this network.`;
+    this.#drawSoon();
+  }
+
+  // Snapshots may arrive faster than Plotly draws (a replayed run arrives at once): draw the
+  // latest at the next animation frame.
+  #drawSoon() {
+    if (this.pending) return;
+    this.pending = requestAnimationFrame(() => {
+      this.pending = null;
+      this.#draw();
+    });
+  }
+
+  async #draw() {
+    const Plotly = await loadPlotly();
+    const info = this.info;
+    const snapshot = this.last;
+    if (!info || !snapshot || !this.section.isConnected) return;
+    const { grid } = themeColours();
+    if (info.task === "regression") {
+      const tauInverse = info.tau_inverse ?? 0;
+      const std = snapshot.std.map((s) => Math.sqrt(s * s + tauInverse));
+      Plotly.react(this.fit, [
+        ...bandTraces(info.grid, snapshot.mean, std, { name: `mean of ${info.snapshot_passes} passes`, bandName: "± 2 sd" }),
+        { x: info.grid, y: info.truth, type: "scatter", mode: "lines", line: { color: COLOURS.truth, width: 2, dash: "dash" }, name: "the truth" },
+        { x: info.train.x.map((r) => r[0]), y: info.train.y.map((r) => r[0]), type: "scatter", mode: "markers", marker: { color: COLOURS.points, size: 6 }, name: "training points" },
+      ], baseLayout({
+        xaxis: { range: [info.grid[0], info.grid[info.grid.length - 1]], gridcolor: grid, zeroline: false },
+        yaxis: { range: [-3, 3], gridcolor: grid, zeroline: false },
+        shapes: [{ type: "rect", xref: "x", yref: "paper", x0: info.gap[0], x1: info.gap[1], y0: 0, y1: 1, fillcolor: "rgba(120,120,120,0.13)", line: { width: 0 }, layer: "below" }],
+        showlegend: true,
+        legend: { orientation: "h", x: 0, y: -0.12, yanchor: "top" },
+        margin: { l: 40, r: 8, t: 6, b: 56 },
+      }), CONFIG);
+    } else {
+      this.#drawBoard(snapshot);
+    }
+    Plotly.react(this.chart, [
+      { x: this.history.steps.slice(), y: this.history.test.slice(), type: "scatter", mode: "lines", line: { color: COLOURS.wrong, width: 2.5 }, name: "test loss" },
+      { x: this.history.steps.slice(), y: this.history.train.slice(), type: "scatter", mode: "lines", line: { color: COLOURS.mean, width: 2.5, dash: "dot" }, name: "train loss" },
+    ], baseLayout({
+      xaxis: { title: { text: "step", standoff: 2 }, gridcolor: grid, range: [0, info.steps] },
+      yaxis: { title: { text: info.task === "regression" ? "mean squared error" : "cross-entropy" }, gridcolor: grid, rangemode: "tozero" },
+      showlegend: true,
+      legend: { orientation: "h", x: 0, y: -0.25, yanchor: "top" },
+      margin: { l: 52, r: 8, t: 6, b: 64 },
+    }), CONFIG);
+  }
+
+  // The averaged boundary (P(class 1) on the grid) and the points, y upwards.
+  #drawBoard(snapshot) {
+    const canvas = this.board;
+    const info = this.info;
+    const context = canvas.getContext("2d");
+    const size = canvas.width;
+    const grid = snapshot.boundary.length;
+    const image = new ImageData(grid, grid);
+    snapshot.boundary.forEach((row, gy) => row.forEach((percent, gx) => {
+      const [r, g, b] = probabilityColour(percent / 100);
+      image.data.set([r, g, b, 255], 4 * ((grid - 1 - gy) * grid + gx));
+    }));
+    const tile = document.createElement("canvas");
+    tile.width = grid;
+    tile.height = grid;
+    tile.getContext("2d").putImageData(image, 0, 0);
+    context.imageSmoothingEnabled = true;
+    context.drawImage(tile, 0, 0, size, size);
+    const [x0, x1, y0, y1] = info.extent;
+    info.train.x.forEach(([x, y], k) => {
+      context.beginPath();
+      context.arc(((x - x0) / (x1 - x0)) * size, (1 - (y - y0) / (y1 - y0)) * size, 4.5, 0, 2 * Math.PI);
+      context.fillStyle = info.train.y[k] === 0 ? COLOURS.class0 : COLOURS.class1;
+      context.fill();
+      context.strokeStyle = "#111";
+      context.lineWidth = 1.2;
+      context.stroke();
+    });
+  }
+}
