@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import compression as compression_render
 from . import dense, feature_maps, image, pooling
 from .base import PanelInput, Renderer, Size
 from .layout import compose
@@ -49,4 +50,5 @@ RENDERERS: dict[str, ViewRenderer] = {
     "feature_maps": ViewRenderer(feature_maps.render, _grid_aspect),
     "pooling": ViewRenderer(pooling.render, lambda panel: 1.0),
     "dense": ViewRenderer(dense.render, dense.aspect),
+    "compression": ViewRenderer(compression_render.render, compression_render.aspect),
 }
