@@ -77,6 +77,28 @@ Each view's payload (``GET /api/frames?view=…``; the header also names ``view`
   reference from 10,000 (2,000) passes of its own stream with each number's expectation at
   this T. No scene.
 
+- ``compression`` (sparse VD or structured BP on a network trained in the server): iteration i
+  is checkpoint i of the run (0: as initialised, 99: trained; ``start + count`` at most 100),
+  pruned at the threshold (the method's ``threshold`` on log α, or the view's ``snr`` for
+  structured BP). Per frame ``step``, ``epoch``, ``kl_weight``, ``data_term``, ``kl_term``,
+  ``loss`` (null at step 0), ``pruned_share`` (of the weights; biases not counted),
+  ``dropped_fraction`` (the weights, or structured BP's neurons that feed a layer),
+  ``accuracy_before`` and ``accuracy_after`` pruning, ``baseline_accuracy`` (the dense network
+  at the same step), ``compression`` (weights / kept weights; null when none is kept),
+  ``weights``, ``weights_kept``, ``widths_before``, ``widths_after``, ``layer_kept`` and
+  ``layer_weights`` (per layer); arrays per layer k ``weights_k`` (``levels`` ``[1, out, in]``,
+  255 levels on ±``theory.weight_scale[k]``, clipped: sparse VD's θ, structured BP's weights
+  times the E[θ] of their input) and ``kept_k`` (``bits`` ``[1, out, in]``: exactly the weights
+  with log α below the threshold; structured BP: between two neurons above the SNR threshold),
+  and as ``json`` ``histograms`` (per layer the counts over ``theory.histogram_edges`` of the
+  weights' log α, or of the input neurons' −2 log SNR), ``alive`` (per layer of neurons,
+  inputs to outputs, 1 when still in use) and, for structured BP, ``neurons`` (per layer
+  ``log_alpha`` and ``kept``). The theory holds the setting, the data set, ``sizes``, ``line``
+  (the threshold on the histogram's axis), the trained network's figures at the threshold
+  (``final``) and the accuracy-sparsity ``curve`` over thresholds; its
+  ``expected_dropped_fraction`` is null (the iterations are checkpoints of one run, not draws).
+  The same run streams from ``GET /api/train/compression``. No scene.
+
 The binary container (``application/x-dropout-frames``): the 4 bytes ``DLF1``, a little-endian
 uint32 header length, the UTF-8 JSON header, then the payloads; each array's ``offset`` and
 ``length`` locate its bytes after the header. ``format=json`` puts the payloads inline, in
