@@ -1,5 +1,5 @@
-"""``python -m benchmarks [library|wire|latency|views|export|training ...]``: run benchmarks
-and print their tables.
+"""``python -m benchmarks [library|wire|latency|views|export|training|compression ...]``:
+run benchmarks and print their tables.
 
 With no argument, all of them, in this order. None asserts anything about time: the figures
 and their targets are printed for people to read.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ("library", "wire", "latency", "views", "export", "training")
+ALL = ("library", "wire", "latency", "views", "export", "training", "compression")
 
 
 def main(names: list[str]) -> None:
