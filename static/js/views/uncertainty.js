@@ -273,7 +273,7 @@ export default class UncertaintyView {
           ["#111111", "the Monte Carlo boundary, P(class 1) = 0.5 (dotted white on the entropy maps)"],
         ]),
         element("p", { class: "help", text: `P(class 1): orange (class 0) – white (0.5) – blue (class 1). Entropy and mutual information: dark (0) to yellow (high), in nats; at most ln 2 ≈ 0.693. `
-          + `Regions: ${regions.between.points} grid points between the classes, ${regions.far.points} far from the data (> 1 from every training point).` }),
+          + `Regions: ${regions.between.points} grid points between the classes, ${regions.far.points} far from the data (more than 1 from every training point; at most 128, evenly spread).` }),
       );
     }
   }
@@ -299,7 +299,7 @@ export default class UncertaintyView {
         line("predictive entropy H[p̄] = − Σ_c p̄_c ln p̄_c", "unc-formula"),
         line("mutual information = H[p̄] − (1/T) Σₜ H[pₜ] ≥ 0", "unc-formula"),
         line("The entropy is high wherever the classes meet, whether the data overlap there (aleatoric) or the model does not know (epistemic); the mutual information keeps only the second: it is high where the passes disagree, far from the data along the boundary.", "help"),
-        line(`Test accuracy of the Monte Carlo mean: ${fmt(theory.reference_test_accuracy, 3)} (${theory.reference_passes} passes).`, "help"),
+        line(`Test accuracy of the Monte Carlo mean: ${fmt(theory.reference_test_accuracy, 3)} (${theory.reference_test_passes} passes).`, "help"),
       );
     }
   }
