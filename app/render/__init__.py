@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from . import compression as compression_render
 from . import dense, feature_maps, image, pooling
+from . import uncertainty as uncertainty_render
 from .base import PanelInput, Renderer, Size
 from .layout import compose
 from .theme import THEMES, Theme
@@ -51,4 +52,5 @@ RENDERERS: dict[str, ViewRenderer] = {
     "pooling": ViewRenderer(pooling.render, lambda panel: 1.0),
     "dense": ViewRenderer(dense.render, dense.aspect),
     "compression": ViewRenderer(compression_render.render, compression_render.aspect),
+    "uncertainty": ViewRenderer(uncertainty_render.render, uncertainty_render.aspect),
 }
