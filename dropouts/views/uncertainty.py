@@ -269,7 +269,8 @@ class UncertaintyView(View[UncertaintyTheory]):
         if cached is not None:
             self._theories.move_to_end(key)
             return cached
-        theory = self._theory(params, seed)
+        with U.one_thread():
+            theory = self._theory(params, seed)
         self._theories[key] = theory
         while len(self._theories) > 64:
             self._theories.popitem(last=False)
@@ -338,18 +339,23 @@ class UncertaintyView(View[UncertaintyTheory]):
             _expected_std(tau_inverse, variance, T)
             for variance in reference.values["model_variance"]
         ]
-        # The drawing's y range: the reference band at the probes, the data and the truth.
+        # The drawing's y range: the reference band at the probes (as T grows without bound:
+        # the range does not move with the T slider), the data and the truth.
+        limit = [math.sqrt(tau_inverse + v) for v in reference.values["model_variance"]]
         low = min(
             float(model.data.y_train.min()),
             -1.0,
-            *(m - 2.2 * s for m, s in zip(reference.values["mean"], expected, strict=True)),
+            *(m - 2.5 * s for m, s in zip(reference.values["mean"], limit, strict=True)),
         )
         high = max(
             float(model.data.y_train.max()),
             1.0,
-            *(m + 2.2 * s for m, s in zip(reference.values["mean"], expected, strict=True)),
+            *(m + 2.5 * s for m, s in zip(reference.values["mean"], limit, strict=True)),
         )
-        low, high = max(-6.0, math.floor(low * 2) / 2), min(6.0, math.ceil(high * 2) / 2)
+        low, high = (
+            max(-6.0, math.floor(low * 2 - 0.5) / 2),
+            min(6.0, math.ceil(high * 2 + 0.5) / 2),
+        )
         return {
             "tau": tau,
             "tau_inverse": tau_inverse,
@@ -418,6 +424,10 @@ class UncertaintyView(View[UncertaintyTheory]):
         scene: Scene,
         theory: UncertaintyTheory,
     ) -> Frame:
+        with U.one_thread():
+            return self._frame(seed, iteration, theory)
+
+    def _frame(self, seed: int, iteration: int, theory: UncertaintyTheory) -> Frame:
         model = theory.model
         masks = U.draw_masks(model.network, theory.T, frame_generator(seed, iteration))
         kept = sum(int(mask.sum()) for mask in masks)
