@@ -91,7 +91,7 @@ function passTrace(frame, theory) {
   return {
     x, y, type: "scatter", mode: "lines", hoverinfo: "skip",
     line: { color: COLOURS.pass, width: 1 }, opacity: count > 30 ? 0.35 : 0.6,
-    name: `stochastic passes (${count} of T = ${theory.T} drawn)`,
+    name: count < theory.T ? `passes (${count} of T = ${theory.T} drawn)` : `passes (T = ${theory.T})`,
   };
 }
 
@@ -113,7 +113,7 @@ export function bandTraces(grid, mean, std, { fill = BAND_FILL, colour = COLOURS
 export function pointsTrace(theory) {
   return {
     x: theory.train.x.map((row) => row[0]), y: theory.train.y.map((row) => row[0]), type: "scatter", mode: "markers",
-    marker: { color: COLOURS.points, size: 6, line: { color: "#ffffff", width: 1 } }, name: `training points (N = ${theory.n_train})`,
+    marker: { color: COLOURS.points, size: 6, line: { color: "#ffffff", width: 1 } }, name: `training points (${theory.n_train})`,
   };
 }
 
@@ -126,7 +126,7 @@ function gapShape(theory) {
 
 // A legend entry for the shaded gap (shapes have none).
 function gapLegend() {
-  return { x: [null], y: [null], type: "scatter", mode: "markers", marker: { symbol: "square", size: 14, color: GAP_FILL, line: { color: "#888", width: 1 } }, name: "no training points (the gap)" };
+  return { x: [null], y: [null], type: "scatter", mode: "markers", marker: { symbol: "square", size: 14, color: GAP_FILL, line: { color: "#888", width: 1 } }, name: "no training points" };
 }
 
 // The figures of a task, built once and refilled on every frame.
@@ -195,15 +195,17 @@ export default class UncertaintyView {
       this.figures.running = figure("The estimate settling", "unc-running", "predictive entropy and mutual information over the first t passes");
       this.figures.batchNorm = figure("BatchNorm in training mode while sampling", "unc-map unc-mistake", "P(class 1) with BatchNorm in training mode");
       this.figures.deterministic = figure("The deterministic network's single answer", "unc-map unc-mistake", "model.eval()'s P(class 1)");
-      main = element("div", { class: "unc-maps" }, [this.figures.probability.node, this.figures.entropy.node, this.figures.information.node]);
     }
     this.mapLegend = element("div", { class: "unc-map-legend" });
+    if (task === "classification") {
+      main = element("div", { class: "unc-maps" }, [this.figures.probability.node, this.figures.entropy.node, this.figures.information.node, this.mapLegend]);
+    }
     this.batchNormNote = element("p", { class: "help unc-note" });
     this.deterministicNote = element("p", { class: "help unc-note" });
     this.figures.batchNorm.node.append(this.batchNormNote);
     this.figures.deterministic.node.append(this.deterministicNote);
     const parts = [main];
-    if (task === "classification") parts.push(this.mapLegend, element("div", { class: "unc-row unc-top" }, [this.figures.running.node, this.aside]));
+    if (task === "classification") parts.push(element("div", { class: "unc-row unc-top" }, [this.figures.running.node, this.aside]));
     else parts.push(element("div", { class: "unc-row" }, [this.figures.running.node]));
     this.mistakes = element("section", { class: "unc-mistakes", "aria-labelledby": "unc-mistakes-title" }, [
       element("h3", { id: "unc-mistakes-title", text: "Common mistakes with “use dropout at test time”" }),
@@ -308,15 +310,15 @@ export default class UncertaintyView {
     const { grid } = theory;
     const band = frame.band;
     const layout = (extra) => baseLayout({
-      xaxis: { range: [grid[0], grid[grid.length - 1]], gridcolor: themeColours().grid, zeroline: false, title: { text: "x", standoff: 2 } },
+      xaxis: { range: [grid[0], grid[grid.length - 1]], gridcolor: themeColours().grid, zeroline: false },
       yaxis: { range: theory.y_range, gridcolor: themeColours().grid, zeroline: false },
       shapes: [gapShape(theory)],
       ...extra,
     });
-    const truth = { x: grid, y: theory.truth, type: "scatter", mode: "lines", line: { color: COLOURS.truth, width: 2, dash: "dash" }, name: "the truth, sin(2x)" };
+    const truth = { x: grid, y: theory.truth, type: "scatter", mode: "lines", line: { color: COLOURS.truth, width: 2, dash: "dash" }, name: "truth sin(2x)" };
     const main = [
       passTrace(frame, theory),
-      ...bandTraces(grid, band.mean, band.std, { name: "predictive mean", bandName: "mean ± 2 predictive sd" }),
+      ...bandTraces(grid, band.mean, band.std, { name: "predictive mean", bandName: "mean ± 2 sd" }),
       truth,
       pointsTrace(theory),
       gapLegend(),
@@ -324,8 +326,8 @@ export default class UncertaintyView {
     const compact = this.context.compact || this.context.embedded;
     Plotly.react(this.figures.main.chart, main, layout({
       showlegend: true,
-      legend: { orientation: "h", x: 0, y: -0.14, yanchor: "top" },
-      margin: { l: 44, r: 10, t: 6, b: 30 },
+      legend: { orientation: "h", x: 0, y: -0.08, yanchor: "top", tracegroupgap: 0, itemwidth: 30 },
+      margin: { l: 40, r: 8, t: 6, b: 24 },
     }), CONFIG);
     this.probe.band = { mean: band.mean.slice(), std: band.std.slice() };
     if (compact) return;
@@ -386,7 +388,7 @@ export default class UncertaintyView {
     const cross = mark ? [{ x: [mark[0]], y: [mark[1]], type: "scatter", mode: "markers", hoverinfo: "skip", marker: { symbol: "x-thin", size: 14, line: { color: "#111", width: 3 } }, name: "probe" }] : [];
     const heat = (z, colorscale, zmax, title) => ({
       x: xs, y: ys, z, type: "heatmap", colorscale, zmin: 0, zmax, zsmooth: "best", hoverinfo: "skip",
-      colorbar: { thickness: 10, len: 0.9, title: { text: title, side: "right" }, outlinewidth: 0 },
+      colorbar: { thickness: 10, len: 0.9, title: { text: title, side: "top" }, outlinewidth: 0, xpad: 4 },
     });
     const contour = (z, colour, dash) => ({
       x: xs, y: ys, z, type: "contour", hoverinfo: "skip", showscale: false,
