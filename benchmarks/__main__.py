@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ("library", "wire", "latency", "views", "export", "training", "compression")
+ALL = ("library", "wire", "latency", "views", "export", "training", "compression", "uncertainty")
 
 
 def main(names: list[str]) -> None:
