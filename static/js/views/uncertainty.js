@@ -22,9 +22,11 @@ export const COLOURS = {
   class0: "#E69F00",
   class1: "#0072B2",
 };
-const BAND_FILL = "rgba(0, 114, 178, 0.20)";
-const WRONG_FILL = "rgba(213, 94, 0, 0.16)";
-const GAP_FILL = "rgba(120, 120, 120, 0.13)";
+// Fills are stronger on the projector's black background.
+const contrast = () => document.documentElement.dataset.theme === "contrast";
+const bandFill = () => `rgba(0, 114, 178, ${contrast() ? 0.45 : 0.2})`;
+const wrongFill = () => `rgba(213, 94, 0, ${contrast() ? 0.35 : 0.16})`;
+const gapFill = () => `rgba(120, 120, 120, ${contrast() ? 0.32 : 0.13})`;
 // P(class 1): orange (class 0) to white to blue (class 1), lightened so that the training
 // points, in the full colours, stand out on it.
 const PROBABILITY_SCALE = [[0, "#f1ca73"], [0.5, "#ffffff"], [1, "#73c0d5"]];
@@ -97,7 +99,7 @@ function passTrace(frame, theory) {
 
 // The mean as a line and ±2 sd as a filled band; `name` names the mean, `bandName` the band
 // (no legend entry for the band when it is null).
-export function bandTraces(grid, mean, std, { fill = BAND_FILL, colour = COLOURS.mean, name, bandName = null, dash = "solid", group = "band" }) {
+export function bandTraces(grid, mean, std, { fill = bandFill(), colour = COLOURS.mean, name, bandName = null, dash = "solid", group = "band" }) {
   const upper = mean.map((m, k) => m + 2 * std[k]);
   const lower = mean.map((m, k) => m - 2 * std[k]);
   return [
@@ -113,20 +115,20 @@ export function bandTraces(grid, mean, std, { fill = BAND_FILL, colour = COLOURS
 export function pointsTrace(theory) {
   return {
     x: theory.train.x.map((row) => row[0]), y: theory.train.y.map((row) => row[0]), type: "scatter", mode: "markers",
-    marker: { color: COLOURS.points, size: 6, line: { color: "#ffffff", width: 1 } }, name: `training points (${theory.n_train})`,
+    marker: { color: themeColours().ink, size: 6, line: { color: contrast() ? "#000000" : "#ffffff", width: 1 } }, name: `training points (${theory.n_train})`,
   };
 }
 
 function gapShape(theory) {
   return {
     type: "rect", xref: "x", yref: "paper", x0: theory.gap[0], x1: theory.gap[1], y0: 0, y1: 1,
-    fillcolor: GAP_FILL, line: { width: 0 }, layer: "below",
+    fillcolor: gapFill(), line: { width: 0 }, layer: "below",
   };
 }
 
 // A legend entry for the shaded gap (shapes have none).
 function gapLegend() {
-  return { x: [null], y: [null], type: "scatter", mode: "markers", marker: { symbol: "square", size: 14, color: GAP_FILL, line: { color: "#888", width: 1 } }, name: "no training points" };
+  return { x: [null], y: [null], type: "scatter", mode: "markers", marker: { symbol: "square", size: 14, color: gapFill(), line: { color: "#888", width: 1 } }, name: "no training points" };
 }
 
 // The figures of a task, built once and refilled on every frame.
@@ -356,7 +358,7 @@ export default class UncertaintyView {
     const wrong = frame.batch_norm_train;
     Plotly.react(this.figures.batchNorm.chart, [
       ...bandTraces(grid, band.mean, band.std, { name: "right: BatchNorm on its running statistics", bandName: "± 2 sd" }),
-      ...bandTraces(grid, wrong.mean, wrong.std, { name: "model.train(): BatchNorm on the batch", bandName: "± 2 sd", fill: WRONG_FILL, colour: COLOURS.wrong, dash: "dot", group: "wrong" }),
+      ...bandTraces(grid, wrong.mean, wrong.std, { name: "model.train(): BatchNorm on the batch", bandName: "± 2 sd", fill: wrongFill(), colour: COLOURS.wrong, dash: "dot", group: "wrong" }),
       pointsTrace(theory),
     ], layout({ showlegend: true, legend: { orientation: "h", x: 0, y: -0.18, yanchor: "top" }, margin: { l: 44, r: 10, t: 6, b: 84 } }), CONFIG);
     Plotly.react(this.figures.deterministic.chart, [

@@ -202,7 +202,7 @@ export class UncertaintyTraining {
       Plotly.react(this.fit, [
         ...bandTraces(info.grid, snapshot.mean, std, { name: `mean of ${info.snapshot_passes} passes`, bandName: "± 2 sd" }),
         { x: info.grid, y: info.truth, type: "scatter", mode: "lines", line: { color: COLOURS.truth, width: 2, dash: "dash" }, name: "the truth" },
-        { x: info.train.x.map((r) => r[0]), y: info.train.y.map((r) => r[0]), type: "scatter", mode: "markers", marker: { color: COLOURS.points, size: 6 }, name: "training points" },
+        { x: info.train.x.map((r) => r[0]), y: info.train.y.map((r) => r[0]), type: "scatter", mode: "markers", marker: { color: themeColours().ink, size: 6 }, name: "training points" },
       ], baseLayout({
         xaxis: { range: [info.grid[0], info.grid[info.grid.length - 1]], gridcolor: grid, zeroline: false },
         yaxis: { range: [-3, 3], gridcolor: grid, zeroline: false },
