@@ -81,7 +81,8 @@ def assert_error(response: Any, status: int, field: str) -> dict[str, str]:
 
 def test_every_view_built_so_far_serves_every_method_that_declares_it() -> None:
     built = {view for view, _ in PAIRS}
-    assert built == {"image", "feature_maps", "pooling", "dense"} == set(BUILT)
+    assert built == set(BUILT)
+    assert {"image", "feature_maps", "pooling", "dense", "uncertainty", "compression"} <= built
     for method in METHODS:
         if set(BUILT) & set(method.views):
             assert views_of(method.id, method.views), f"{method.id} would say 'not built yet'"
@@ -115,7 +116,7 @@ def test_every_view_and_method_serves_the_librarys_frames(
     assert header["params"] == params
     shown = BUILT[view]
     scene = shown.scene(client.app.state.images.get("cat").tensor)  # type: ignore[attr-defined]
-    theory = shown.theory(method_id, params, scene)
+    theory = shown.theory(method_id, params, scene, seed=4)  # a trained view's run is seeded
     assert header["theory"] == json.loads(json.dumps(shown.theory_json(theory)))
     expected = shown.frames(method_id, params, 4, range(2, 4), scene, theory)
     for entry, frame in zip(header["frames"], expected, strict=True):
