@@ -44,11 +44,19 @@ def test_the_match_is_what_the_theory_expects(
     if method_id == "maxdrop":  # only the maxima go: out of reach on these maps
         assert not match.reached and match.expected < fraction
         return
+    if method_id == "compression":  # sparse VD prunes most weights at any threshold (89 % at
+        # log alpha = 8 on the default run): the nearest setting is the highest threshold
+        assert not match.reached and match.expected > fraction
+        assert match.params["threshold"] == get_method(method_id).param("threshold").max
+        return
     assert match.reached
     assert match.expected == pytest.approx(fraction, abs=0.005)
     theory = view.theory_json(view.theory(method_id, match.params, scene))
-    if method_id != "gaussian":
+    # Gaussian noise drops nothing; compression's iterations are checkpoints of one run, not
+    # draws, so its theory holds no expectation (app/wire.py): its fraction is what it prunes.
+    if method_id not in ("gaussian", "compression"):
         assert theory["expected_dropped_fraction"] == pytest.approx(match.expected)
+    if method_id != "gaussian":
         cheap = view.expected_dropped_fraction(method_id, match.params, scene)
         assert cheap == pytest.approx(match.expected)
         assert view.expected_dropped_fraction(method_id, match.params, scene) == pytest.approx(

@@ -30,10 +30,13 @@ MATCHED: dict[str, str] = {
     "maxpool": "p",
     "alpha": "p",
     "dropconnect": "p",
+    "droppath": "p",  # the last block's drop rate (linear rule) or every block's
     "standout": "beta",  # the offset of the KEEP probability's logit: more beta, fewer dropped
+    "mc_dropout": "p",  # the passes' masks drop p
+    "compression": "threshold",  # the share of weights pruned: a higher log alpha prunes fewer
 }
 # Parameters that drop LESS as they grow.
-DECREASING = frozenset({"standout"})
+DECREASING = frozenset({"standout", "compression"})
 STEPS = 40  # bisection steps on a continuous parameter (2^-40 of its range)
 
 

@@ -5,7 +5,7 @@
 
 import { fetchJson } from "./api.js";
 import { renderControls } from "./controls.js";
-import { element } from "./dom.js";
+import { element, quietForm } from "./dom.js";
 import { Panel } from "./panel.js";
 import { defaultParams, frameKey, methodById, PANELS, panelState, paramsOf, viewById } from "./state.js";
 import { fmt, renderNumbers } from "./stats.js";
@@ -56,7 +56,7 @@ export class Comparison {
     const header = element("header", { class: "compare-head" });
     const viewRoot = element("div", { class: "compare-body views" });
     const numbers = element("dl", { class: "numbers compare-numbers", "aria-label": `statistics of panel ${letter}` });
-    const params = element("form", { class: "params compare-params", "aria-label": `parameters of panel ${letter}`, onsubmit: "return false" });
+    const params = quietForm({ class: "params compare-params", "aria-label": `parameters of panel ${letter}` });
     const section = element("section", { class: "compare-panel", "data-panel": letter, "aria-label": `panel ${letter}` }, [header, viewRoot, numbers, params]);
     this.grid.append(section);
     const slot = { k, section, header, params, numbers };

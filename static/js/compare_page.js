@@ -107,6 +107,7 @@ function renderShared() {
   });
   const back = element("button", { type: "button", class: "button", text: "One method" });
   back.addEventListener("click", () => single(comparison.panels[0].method, comparison.panels[0].params));
+  $("#params").onsubmit = (event) => event.preventDefault();
   $("#params").replaceChildren(
     element("div", { class: "control" }, [
       element("label", { class: "check" }, [matchOn, " same dropped fraction ", shown]),

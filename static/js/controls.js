@@ -121,5 +121,6 @@ export function renderControls(form, { methodParams, viewParams, seedParam }, st
     controls.push(...viewParams.map((param) => control(param, state, onInput, derivedValue)));
   }
   if (seedParam) controls.push(seedControl(seedParam, state.seed, onInput));
+  form.onsubmit = (event) => event.preventDefault(); // fields drive the page; Enter never submits
   form.replaceChildren(...controls);
 }

@@ -11,3 +11,11 @@ export function element(tag, attributes = {}, children = []) {
   node.append(...children);
   return node;
 }
+
+// A form that never submits (its fields drive the page): the listener, not an inline
+// `onsubmit`, which the pages' Content-Security-Policy refuses.
+export function quietForm(attributes = {}, children = []) {
+  const form = element("form", attributes, children);
+  form.addEventListener("submit", (event) => event.preventDefault());
+  return form;
+}

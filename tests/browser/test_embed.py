@@ -18,6 +18,8 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Frame, Page, Request, expect
 
+from app.framing import content_security_policy
+
 if TYPE_CHECKING:
     from conftest import ConsoleErrors, Lab
 
@@ -294,14 +296,22 @@ def framing_html(app: str) -> str:
 def test_headers_say_who_may_frame_each_page(live_server: str) -> None:
     embed = httpx.get(f"{live_server}/embed?method=standard", timeout=10)
     assert embed.status_code == 200
-    assert embed.headers["content-security-policy"] == "frame-ancestors *"
+    assert embed.headers["content-security-policy"] == content_security_policy(embeddable=True)
+    assert "frame-ancestors *" in embed.headers["content-security-policy"]
     assert "x-frame-options" not in embed.headers
-    for path in ("/", "/?method=standard", "/?view=image&a.method=standard&b.method=cutout"):
+    comparison = "/?view=image&a.method=standard&b.method=cutout"
+    for path in ("/", "/?method=standard", comparison, "/docs"):
         lab_page = httpx.get(f"{live_server}{path}", timeout=10)
         assert lab_page.status_code == 200
         assert lab_page.headers["content-type"].startswith("text/html")
-        assert lab_page.headers["content-security-policy"] == "frame-ancestors 'self'", path
+        policy = lab_page.headers["content-security-policy"]
+        assert policy == content_security_policy(embeddable=False), path
+        assert "frame-ancestors 'self'" in policy and "script-src 'self';" in policy, path
         assert lab_page.headers["x-frame-options"] == "SAMEORIGIN", path
+    for path in ("/", "/embed?method=standard", "/api/methods", "/static/js/main.js", "/healthz"):
+        answer = httpx.get(f"{live_server}{path}", timeout=10)
+        assert answer.headers["x-content-type-options"] == "nosniff", path
+        assert answer.headers["referrer-policy"] == "strict-origin-when-cross-origin", path
 
 
 def test_only_the_embed_page_is_framed_by_another_origin(

@@ -12,6 +12,9 @@ import pytest
 from conftest import drag_file_over, drop_dragged
 from playwright.sync_api import Page, expect
 
+from dropouts.registry import METHODS
+from dropouts.views import views_of
+
 if TYPE_CHECKING:
     from conftest import Lab
 
@@ -137,9 +140,12 @@ def test_a_picture_dropped_on_the_controls_is_used(page: Page, lab: Lab, wide_pn
 
 
 def test_a_method_without_a_view_asks_the_server_for_no_frames(page: Page, lab: Lab) -> None:
+    without = [m.id for m in METHODS if not views_of(m.id, m.views)][:2]
+    if not without:
+        pytest.skip("every method has a view built")
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    for method in ("rnndrop", "mc_dropout"):
+    for method in without:
         page.goto(f"/?method={method}")
         page.wait_for_function("() => window.dropoutLab?.ready === true")
         expect(page.locator("#no-view")).to_be_visible()

@@ -10,7 +10,7 @@
 import { readEvents } from "../api.js";
 import { OKABE_ITO } from "../colours.js";
 import { renderControls } from "../controls.js";
-import { element } from "../dom.js";
+import { element, quietForm } from "../dom.js";
 import { loadPlotly } from "../plotly.js";
 import { paramQuery } from "../state.js";
 import { fmt } from "../stats.js";
@@ -560,7 +560,7 @@ class CompressionTraining {
     this.started = null;
     this.probe = { state: "idle", events: 0, step: null, runs: 0, final: null };
     if (window.dropoutLab) window.dropoutLab.compressionTraining = this.probe;
-    this.form = element("form", { class: "params training-params", "aria-label": "training parameters", onsubmit: "return false" });
+    this.form = quietForm({ class: "params training-params", "aria-label": "training parameters" });
     this.button = element("button", { type: "button", class: "button primary", text: "Train" });
     this.button.addEventListener("click", () => this.run());
     this.stop = element("button", { type: "button", class: "button", text: "Stop", hidden: true });

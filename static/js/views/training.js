@@ -5,7 +5,7 @@
 
 import { readEvents } from "../api.js";
 import { renderControls } from "../controls.js";
-import { element } from "../dom.js";
+import { element, quietForm } from "../dom.js";
 import { loadPlotly } from "../plotly.js";
 import { paramQuery } from "../state.js";
 import { fmt } from "../stats.js";
@@ -28,7 +28,7 @@ export class TrainingPanel {
     this.started = null; // the query of the run shown or under way
     this.probe = { state: "idle", snapshots: 0, step: null, runs: 0, final: null };
     if (window.dropoutLab) window.dropoutLab.training = this.probe;
-    this.form = element("form", { class: "params training-params", "aria-label": "training parameters", onsubmit: "return false" });
+    this.form = quietForm({ class: "params training-params", "aria-label": "training parameters" });
     this.button = element("button", { type: "button", class: "button primary", text: "Train" });
     this.button.addEventListener("click", () => this.run());
     this.stop = element("button", { type: "button", class: "button", text: "Stop", hidden: true });

@@ -7,7 +7,7 @@
 
 import { readEvents } from "../api.js";
 import { renderControls } from "../controls.js";
-import { element } from "../dom.js";
+import { element, quietForm } from "../dom.js";
 import { loadPlotly } from "../plotly.js";
 import { paramQuery } from "../state.js";
 import { fmt } from "../stats.js";
@@ -32,7 +32,7 @@ export class UncertaintyTraining {
     this.started = null; // the training key of the run shown or under way
     this.probe = { state: "idle", snapshots: 0, step: null, runs: 0, final: null, task: null };
     if (window.dropoutLab) window.dropoutLab.training = this.probe;
-    this.form = element("form", { class: "params training-params", "aria-label": "training parameters", onsubmit: "return false" });
+    this.form = quietForm({ class: "params training-params", "aria-label": "training parameters" });
     this.button = element("button", { type: "button", class: "button primary", text: "Train" });
     this.button.addEventListener("click", () => this.run());
     this.stop = element("button", { type: "button", class: "button", text: "Stop", hidden: true });
@@ -79,10 +79,19 @@ export class UncertaintyTraining {
     const spec = this.context.viewSpec?.() ?? null;
     const params = (spec?.params ?? []).filter((param) => param.group === "training");
     const regression = state.params.task !== "classification";
-    const shown = params.filter((param) => !(regression && param.name === "dataset") && !(!regression && param.name === "lengthscale"));
-    renderControls(this.form, { methodParams: shown, viewParams: [], seedParam: null }, state, (name, value, phase) => {
+    renderControls(this.form, { methodParams: params, viewParams: [], seedParam: null }, state, (name, value, phase) => {
       this.context.setParam(name, value, phase);
     }, () => null);
+    // Every setting stays in the URL and on the page; the one this task does not use is shown
+    // disabled, with the task it belongs to (the data set is classification's, the
+    // length-scale regression's).
+    const [inactive, owner] = regression ? ["dataset", "classification"] : ["lengthscale", "regression"];
+    const box = this.form.querySelector(`[data-param="${inactive}"]`)?.closest(".control");
+    if (box) {
+      box.classList.add("inactive");
+      for (const field of box.querySelectorAll("input, select")) field.disabled = true;
+      box.append(element("p", { class: "help", text: `Used by the ${owner} task.` }));
+    }
     if (this.started !== null && this.key(state) !== this.started) this.run(state);
   }
 
