@@ -12,8 +12,12 @@ the DROP probability (methods.md §0).
 Modes (the trace key of each mask in brackets):
 
 * ``"none"``: a plain LSTM, equal to ``torch.nn.LSTMCell`` stepped over time.
-* ``"naive"``: a fresh inverted mask on h_{t-1} at every step ["hidden", values 0 or 1/(1-p)],
-  the per-step recurrent dropout that the papers below contrast with (it erases the memory).
+* ``"naive"``: a fresh mask at every step, the per-step recurrent dropout that the papers below
+  contrast with. By default on h_{t-1}, inverted ["hidden", values 0 or 1/(1-p)]; with
+  ``naive_state="cell"`` on the cell state, RNNDrop's mask drawn again at every step
+  (methods.md §9(f)): c_t = m_t ⊙ (f ⊙ c_{t-1} + i ⊙ g) ["cell", values 0 or 1, unscaled
+  inside the recurrence and the output scaled by 1/(1-p) as for RNNDrop]. A unit dropped at
+  any step between a write and a read has lost what was written: the memory is erased.
 * ``"rnndrop"``: T. Moon, H. Choi, H. Lee, I. Song (2015), "RNNDrop: A Novel Dropout for RNNs
   in ASR". One 0/1 mask per sequence on the cell state, c_t = m ⊙ (f ⊙ c_{t-1} + i ⊙ g)
   ["cell", values 0 or 1]. The mask is NOT scaled inside the recurrence: a 1/(1-p) there
@@ -54,10 +58,22 @@ from torch import Tensor, nn
 from dropouts.functional._common import check_probability, keep_mask
 from dropouts.modules._base import DropoutModule
 
-__all__ = ["MODES", "DropoutLSTM", "LSTMTrace", "Mode"]
+__all__ = ["MASK_STATES", "MODES", "DropoutLSTM", "LSTMTrace", "Mode", "NaiveState"]
 
 Mode = Literal["none", "naive", "rnndrop", "recurrent", "variational", "zoneout"]
 MODES: tuple[Mode, ...] = get_args(Mode)
+NaiveState = Literal["hidden", "cell"]
+
+# What each trace mask multiplies, in the LSTM's letters: x_t (the input), h (h_{t-1} entering
+# the gates, or h_t for zoneout), g (the candidate update), c (the cell state).
+MASK_STATES: dict[str, Literal["x", "h", "g", "c"]] = {
+    "input": "x",
+    "hidden": "h",
+    "update": "g",
+    "cell": "c",
+    "zoneout_c": "c",
+    "zoneout_h": "h",
+}
 
 Masks = dict[str, Tensor]
 State = tuple[Tensor, Tensor]
@@ -107,11 +123,20 @@ def _per_sequence(mask: Tensor, steps: int) -> Tensor:
 
 
 def _naive_masks(
-    p: float, steps: int, batch: int, hidden: int, like: Tensor, gen: torch.Generator | None
+    p: float,
+    state: NaiveState,
+    steps: int,
+    batch: int,
+    hidden: int,
+    like: Tensor,
+    gen: torch.Generator | None,
 ) -> Masks:
-    """Naive recurrent dropout: a fresh inverted mask on h_{t-1} at every step."""
-    mask = _bernoulli((steps, batch, hidden), 1.0 - p, like, gen) * _inverse_keep(p)
-    return {"hidden": mask}
+    """Naive recurrent dropout: a fresh mask at every step, inverted on h_{t-1}, or 0/1 on the
+    cell state (unscaled inside the recurrence, as RNNDrop's)."""
+    mask = _bernoulli((steps, batch, hidden), 1.0 - p, like, gen)
+    if state == "cell":
+        return {"cell": mask}
+    return {"hidden": mask * _inverse_keep(p)}
 
 
 def _rnndrop_masks(
@@ -190,6 +215,8 @@ class DropoutLSTM(DropoutModule):
         hidden_size: H, the number of units.
         mode: one of ``MODES``.
         p: the drop probability (zoneout: the default for ``zoneout_c`` and ``zoneout_h``).
+        naive_state: ``"naive"`` only: the state its per-step mask drops, ``"hidden"``
+            (h_{t-1}, inverted) or ``"cell"`` (c_t, 0/1, the output scaled as RNNDrop's).
         p_input: ``"variational"`` only: drop probability of the input mask (default ``p``).
         per_sequence: ``"recurrent"`` only: one mask per sequence instead of per step.
         zoneout_c, zoneout_h: ``"zoneout"`` only: probabilities of keeping the previous cell
@@ -207,6 +234,7 @@ class DropoutLSTM(DropoutModule):
         *,
         mode: Mode,
         p: float = 0.5,
+        naive_state: NaiveState = "hidden",
         p_input: float | None = None,
         per_sequence: bool = False,
         zoneout_c: float | None = None,
@@ -221,6 +249,9 @@ class DropoutLSTM(DropoutModule):
         self.hidden_size = hidden_size
         self.mode: Mode = mode
         self.p = check_probability(p)
+        if naive_state not in get_args(NaiveState):
+            raise ValueError(f"naive_state must be 'hidden' or 'cell', got {naive_state!r}")
+        self.naive_state: NaiveState = naive_state
         self.p_input = check_probability(p if p_input is None else p_input, "p_input")
         self.per_sequence = per_sequence
         self.zoneout_c = check_probability(p if zoneout_c is None else zoneout_c, "zoneout_c")
@@ -241,6 +272,10 @@ class DropoutLSTM(DropoutModule):
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, mode={self.mode!r}, p={self.p}"
 
+    def _scales_output(self) -> bool:
+        """Whether a 0/1 cell-state mask is in the recurrence, its 1/(1-p) on the output."""
+        return self.mode == "rnndrop" or (self.mode == "naive" and self.naive_state == "cell")
+
     def _masks(self, steps: int, batch: int, like: Tensor) -> Masks:
         """The (T, B, ·) factors of this mode: drawn in training, deterministic at eval."""
         gen, hidden = self.generator, self.hidden_size
@@ -249,7 +284,7 @@ class DropoutLSTM(DropoutModule):
             return _zoneout_masks(z_c, z_h, self.training, steps, batch, hidden, like, gen)
         p = self.p if self.training else 0.0  # p = 0 draws nothing and gives unit factors
         if self.mode == "naive":
-            return _naive_masks(p, steps, batch, hidden, like, gen)
+            return _naive_masks(p, self.naive_state, steps, batch, hidden, like, gen)
         if self.mode == "rnndrop":
             return _rnndrop_masks(p, steps, batch, hidden, like, gen)
         if self.mode == "recurrent":
@@ -297,27 +332,40 @@ class DropoutLSTM(DropoutModule):
         masks = self._masks(steps, batch, x)
         if "input" in masks:
             x = x * masks["input"]
-        x_gates = F.linear(x, self.weight_ih, self.bias_ih)  # all steps at once
-        history: dict[str, list[Tensor]] = {k: [] for k in ("cell", "hidden", "i", "f", "g", "o")}
+        # Only the states are kept unless a trace is asked for (training needs no gates).
+        names = ("cell", "hidden", "i", "f", "g", "o") if return_trace else ("cell", "hidden")
+        history: dict[str, list[Tensor]] = {k: [] for k in names}
+        weight_ih, bias_ih = self.weight_ih, self.bias_ih  # locals: one lookup, not one a step
+        weight_hh, bias_hh = self.weight_hh, self.bias_hh
+        hidden_mask, update_mask = masks.get("hidden"), masks.get("update")
+        cell_mask, zone_c, zone_h = (
+            masks.get("cell"),
+            masks.get("zoneout_c"),
+            masks.get("zoneout_h"),
+        )
         for t in range(steps):
-            h_in = h * masks["hidden"][t] if "hidden" in masks else h
-            gates = x_gates[t] + F.linear(h_in, self.weight_hh, self.bias_hh)
+            h_in = h * hidden_mask[t] if hidden_mask is not None else h
+            # The input's product step by step, as torch.nn.LSTMCell: one (T * B, D) product for
+            # all steps is no faster on these sizes, and BLAS may split it over threads, which
+            # costs milliseconds to wake on a busy machine.
+            x_gates = F.linear(x[t], weight_ih, bias_ih)
+            gates = x_gates + F.linear(h_in, weight_hh, bias_hh)
             i_raw, f_raw, g_raw, o_raw = gates.chunk(4, dim=-1)
             i, f, g, o = i_raw.sigmoid(), f_raw.sigmoid(), g_raw.tanh(), o_raw.sigmoid()
-            update = g * masks["update"][t] if "update" in masks else g
+            update = g * update_mask[t] if update_mask is not None else g
             c_new = f * c + i * update
-            if "cell" in masks:
-                c_new = c_new * masks["cell"][t]
+            if cell_mask is not None:
+                c_new = c_new * cell_mask[t]
             h_new = o * c_new.tanh()
-            if "zoneout_c" in masks:
-                c_new = _zoneout(c, c_new, masks["zoneout_c"][t])
-                h_new = _zoneout(h, h_new, masks["zoneout_h"][t])
+            if zone_c is not None and zone_h is not None:
+                c_new = _zoneout(c, c_new, zone_c[t])
+                h_new = _zoneout(h, h_new, zone_h[t])
             h, c = h_new, c_new
-            for name, value in zip(history, (c, h, i, f, g, o), strict=True):
+            for name, value in zip(history, (c, h, i, f, g, o), strict=False):
                 history[name].append(value)
 
         stacked = {name: torch.stack(values) for name, values in history.items()}
-        scale = _inverse_keep(self.p) if self.mode == "rnndrop" and self.training else 1.0
+        scale = _inverse_keep(self.p) if self._scales_output() and self.training else 1.0
         output = stacked["hidden"] * scale if scale != 1.0 else stacked["hidden"]
         if unbatched:
             output, h, c = output.squeeze(1), h.squeeze(0), c.squeeze(0)
