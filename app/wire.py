@@ -99,6 +99,26 @@ Each view's payload (``GET /api/frames?view=…``; the header also names ``view`
   ``expected_dropped_fraction`` is null (the iterations are checkpoints of one run, not draws).
   The same run streams from ``GET /api/train/compression``. No scene.
 
+- ``lstm`` (the recurrent dropouts on a toy LSTM of ``units`` units over a ``length``-step
+  sequence; each iteration a new sequence and new masks, from the seed and the iteration): per
+  frame ``dropped_fraction`` (of all the method's mask entries; zoneout: the share held at its
+  previous value), ``step_fractions`` (the same per time step), ``changed_fraction`` (entries
+  whose mask differs from the step before: 0 for a per-sequence mask), ``constant`` (every mask
+  the same at every step), ``masks`` (the same four per mask key, with ``acts_on``: x, h, g or
+  c), ``naive`` (the four for the naive reference: a new 0/1 mask on c at every step at the
+  method's p, zoneout's z_c), ``deviation`` and ``naive_deviation`` (RMS of the cell state from
+  its path without dropout) and ``symbols``; arrays ``x`` (``bits`` ``[1, 4, T]``: the one-hot
+  sequence), ``mask_<key>`` per mask of the method (``bits`` ``[1, rows, T]``, a row per unit
+  and a column per step; bit 1 is a kept unit, multiplied by ``value``, except zoneout's
+  ``mask_zoneout_c`` and ``mask_zoneout_h`` where bit 1 is a unit held at its previous value),
+  ``naive_mask`` (the same for the reference) and as ``json`` ``cells`` (``units`` and, per
+  unit, the cell state over time ``none``, ``method`` and ``naive``). The theory holds the
+  setting, each mask's place (``masks``: key, ``acts_on``, ``per`` sequence or step,
+  ``probability``, ``kept_value``, ``meaning`` dropped or held, ``label``, ``rows``), the
+  ``naive`` reference's, the expected fractions, ``output_scale`` (RNNDrop's 1/(1-p) on the
+  layer output), the table of ``modes`` with their equations and the toy LSTM's constants. No
+  scene. The memory task streams from ``GET /api/train/memory`` (app/routes/memory.py).
+
 The binary container (``application/x-dropout-frames``): the 4 bytes ``DLF1``, a little-endian
 uint32 header length, the UTF-8 JSON header, then the payloads; each array's ``offset`` and
 ``length`` locate its bytes after the header. ``format=json`` puts the payloads inline, in

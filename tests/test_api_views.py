@@ -173,7 +173,7 @@ def test_the_scene_of_every_view_and_its_errors(client: TestClient) -> None:
         assert client.get(f"/api/scene?view={view}").status_code == 200
     pooling = client.get("/api/scene?view=pooling&format=json").json()
     assert set(pooling["maps"]) == set(get_view("pooling").params[0].choices)
-    assert_error(client.get("/api/scene?view=lstm"), 422, "view")
+    assert_error(client.get("/api/scene?view=nothing"), 422, "view")
     assert_error(client.get("/api/scene?view=feature_maps&image=dog"), 404, "image")
 
 
@@ -192,7 +192,8 @@ def test_a_feature_map_frame_is_at_most_60_kb(client: TestClient, method_id: str
 
 
 FRAME_ERRORS = [
-    ("view=lstm&method=rnndrop", 422, "view"),
+    ("view=lstm&method=standard", 422, "method"),
+    ("view=lstm&method=rnndrop&units=3", 422, "units"),
     ("view=nothing&method=standard", 422, "view"),
     ("view=pooling&method=standard", 422, "method"),
     ("view=feature_maps&method=maxpool", 422, "method"),
@@ -219,7 +220,8 @@ def test_a_method_in_the_wrong_view_says_where_it_is_shown(client: TestClient) -
     assert "image, feature_maps" in error["message"]
     assert error["allowed"] == "maxpool"
     error = assert_error(client.get("/api/frames?view=image&method=rnndrop"), 422, "method")
-    assert "no view yet" in error["message"]
+    assert "its views: lstm" in error["message"]
+    assert error["allowed"] == "standard, gaussian, spatial, cutout, dropblock, stochastic"
 
 
 def test_the_page_preloads_the_view_it_opens(client: TestClient) -> None:

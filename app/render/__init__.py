@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from . import compression as compression_render
 from . import dense, feature_maps, image, pooling
+from . import lstm as lstm_render
 from . import uncertainty as uncertainty_render
 from .base import PanelInput, Renderer, Size
 from .layout import compose
@@ -53,4 +54,5 @@ RENDERERS: dict[str, ViewRenderer] = {
     "dense": ViewRenderer(dense.render, dense.aspect),
     "compression": ViewRenderer(compression_render.render, compression_render.aspect),
     "uncertainty": ViewRenderer(uncertainty_render.render, uncertainty_render.aspect),
+    "lstm": ViewRenderer(lstm_render.render, lstm_render.aspect),
 }

@@ -13,6 +13,7 @@ from .compression import VIEW as COMPRESSION
 from .dense import VIEW as DENSE
 from .feature_maps import VIEW as FEATURE_MAPS
 from .image import VIEW as IMAGE
+from .lstm import VIEW as LSTM
 from .pooling import VIEW as POOLING
 from .uncertainty import VIEW as UNCERTAINTY
 
@@ -22,6 +23,7 @@ BUILT: dict[str, View[object]] = {
 }
 BUILT[COMPRESSION.id] = COMPRESSION  # type: ignore[assignment]
 BUILT[UNCERTAINTY.id] = UNCERTAINTY  # type: ignore[assignment]
+BUILT[LSTM.id] = LSTM  # type: ignore[assignment]
 
 
 def built_view(view_id: str) -> View[object]:

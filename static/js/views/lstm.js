@@ -1,0 +1,721 @@
+// The LSTM view: where each recurrent dropout puts its mask and whether the mask changes over
+// time (RNNDrop, Moon et al. 2015; recurrent dropout, Semeniuta et al. 2016; variational RNN
+// dropout, Gal & Ghahramani 2016; zoneout, Krueger et al. 2016), against naive per-step dropout.
+// An iteration is a new sequence and new masks; a time cursor moves through its steps. Drawn
+// here: an LSTM cell with the places a mask can act on (x, h, g, c) and the method's marked,
+// each mode's equation, the masks as time × unit heatmaps (the method's and the naive
+// reference's), the cell state of a few units with the method, with naive dropout and without
+// dropout. Below: the memory task, trained in the server per mode and streamed
+// (GET /api/train/memory): test accuracy against the distance k, one line per mode. Every
+// number arrives computed from the server (dropouts/views/lstm.py, dropouts/memory.py); this
+// module only draws.
+
+import { readEvents } from "../api.js";
+import { OKABE_ITO } from "../colours.js";
+import { renderControls } from "../controls.js";
+import { element } from "../dom.js";
+import { loadPlotly } from "../plotly.js";
+import { fmt } from "../stats.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const { blue: BLUE, orange: ORANGE, vermilion: VERMILION, green: GREEN, purple: PURPLE, sky: SKY } = OKABE_ITO;
+const MARK = { dropped: [40, 40, 40], held: [0, 114, 178], kept: [236, 236, 230] };
+const MODE_COLOURS = { none: "#555555", naive: VERMILION, rnndrop: ORANGE, recurrent: GREEN, variational: BLUE, zoneout: PURPLE };
+const MODE_DASH = { none: "dash", naive: "solid", rnndrop: "dot", recurrent: "solid", variational: "dashdot", zoneout: "longdash" };
+const MEMORY_KEYS = ["memory_p", "memory_k", "memory_symbols", "memory_steps"];
+const SWEEP_MS = 60; // per time step when the cursor sweeps through the sequence
+
+function svg(tag, attributes = {}, children = []) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+function linkStyles() {
+  if (document.querySelector('link[data-view-styles="lstm"]')) return;
+  document.head.append(element("link", { rel: "stylesheet", href: "/static/css/lstm.css", "data-view-styles": "lstm" }));
+}
+
+const percent = (fraction, digits = 1) => (fraction === null || fraction === undefined ? "–" : `${(100 * fraction).toFixed(digits)} %`);
+
+function themeColours() {
+  const style = getComputedStyle(document.documentElement);
+  const read = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
+  return { ink: read("--ink", "#161616"), muted: read("--muted", "#4a4a4a"), panel: read("--panel", "#ffffff"), line: read("--line", "#d6d6d0") };
+}
+
+// A mask as the frame carries it: bits of shape [1, rows, T] (a row per unit, a column per step).
+function bitsOf(array) {
+  const [, rows, steps] = array.shape;
+  return { rows, steps, at: (r, t) => array.bits[r * steps + t] };
+}
+
+// Where a mask of each trace key sits on the cell diagram (viewBox 0 0 660 312).
+const PLACES = {
+  input: { x: 76, y: 280, letter: "x", label: [4, 306, "start"] },
+  hidden: { x: 76, y: 244, letter: "h", label: [4, 228, "start"] },
+  update: { x: 322, y: 148, letter: "g", label: [338, 154, "start"] },
+  cell: { x: 380, y: 52, letter: "c", label: [380, 28, "middle"] },
+  zoneout_c: { x: 380, y: 52, letter: "c", label: [380, 28, "middle"] },
+  zoneout_h: { x: 575, y: 150, letter: "h", label: [598, 182, "middle", true] },
+};
+
+export default class LSTMView {
+  static needsImage = false;
+
+  constructor(root, extra, context) {
+    linkStyles();
+    this.root = root;
+    this.context = context;
+    this.t = null; // the time step under the cursor (null: the last one)
+    this.sweep = null;
+    root.classList.add("lstm-view");
+    this.summary = element("p", { class: "lstm-summary" });
+    this.diagram = svg("svg", { class: "lstm-cell", viewBox: "0 0 660 312", role: "img", "aria-label": "an LSTM cell and where the masks act" });
+    this.diagramCaption = element("figcaption");
+    this.equations = element("table", { class: "lstm-equations" });
+    this.sequence = element("canvas", { class: "lstm-heat lstm-sequence", role: "img", "aria-label": "the input sequence" });
+    this.heatmaps = element("div", { class: "lstm-heatmaps" });
+    this.legend = element("p", { class: "lstm-legend" });
+    this.slider = element("input", { type: "range", id: "lstm-time", min: 0, max: 49, step: 1, value: 49, "data-param": "time-step" });
+    this.timeValue = element("output", { for: "lstm-time", class: "value" });
+    this.sweepButton = element("button", { type: "button", class: "button", text: "Sweep through time" });
+    this.slider.addEventListener("input", () => {
+      this.#stopSweep();
+      this.#setTime(Number(this.slider.value));
+    });
+    this.sweepButton.addEventListener("click", () => (this.sweep ? this.#stopSweep() : this.#startSweep()));
+    this.trajectories = element("div", { class: "lstm-trajectories" });
+    this.trajectoryLegend = element("p", { class: "lstm-legend" });
+    this.note = element("p", { class: "lstm-note" });
+    this.container = element("div", { class: "lstm" }, [
+      this.summary,
+      element("div", { class: "lstm-row" }, [
+        element("figure", { class: "view lstm-cell-figure" }, [this.diagramCaption, this.diagram]),
+        element("section", { class: "view lstm-equations-box" }, [
+          element("h3", { text: "Where each mode masks, and when it draws the mask" }),
+          this.equations,
+        ]),
+      ]),
+      element("section", { class: "view lstm-masks" }, [
+        element("h3", { text: "The masks over time (rows: units; columns: time steps)" }),
+        element("figure", { class: "lstm-heatmap" }, [element("figcaption", { text: "the input sequence: a symbol (one of 4) at some steps" }), this.sequence]),
+        this.heatmaps,
+        this.legend,
+        element("div", { class: "lstm-time" }, [
+          element("label", { for: "lstm-time" }, ["time step t ", this.timeValue]),
+          this.slider,
+          this.sweepButton,
+        ]),
+      ]),
+      element("section", { class: "view lstm-states" }, [
+        element("h3", { text: "The cell state c of the first units over time" }),
+        this.trajectories,
+        this.trajectoryLegend,
+      ]),
+      this.note,
+    ]);
+    root.prepend(this.container);
+    this.memory = context.compact || context.embedded ? null : new MemoryPanel(extra, context);
+  }
+
+  destroy() {
+    this.#stopSweep();
+    this.container.remove();
+    this.root.classList.remove("lstm-view");
+    this.memory?.destroy();
+  }
+
+  loaded() {
+    return true; // no picture: the sequence arrives with the frame
+  }
+
+  async load(state) {
+    this.memory?.show(state);
+  }
+
+  paint(frame, header) {
+    const { theory } = header;
+    this.frame = frame;
+    this.theory = theory;
+    this.header = header;
+    const last = theory.length - 1;
+    this.slider.max = String(last);
+    if (this.t === null || this.t > last) this.t = last;
+    this.slider.value = String(this.t);
+    this.#summary(frame, theory);
+    this.#diagram(theory);
+    this.#equations(theory);
+    this.#drawMasks();
+    this.#drawTrajectories();
+    this.#note(frame, theory);
+  }
+
+  #methodName() {
+    return this.context.method()?.name ?? this.theory.mode;
+  }
+
+  #summary(frame, theory) {
+    const measure = theory.measure;
+    const constant = frame.constant ? "the same mask at every step" : "a new mask at every step";
+    this.summary.replaceChildren(
+      element("strong", { text: `${this.#methodName()}, iteration ${frame.iteration}: ` }),
+      `${percent(frame.dropped_fraction)} of the units ${measure} (expected ${percent(theory.expected_dropped_fraction)}), ${constant}. `
+        + `A ${theory.length}-step sequence through an LSTM of ${theory.units} units; each iteration draws a new sequence and new masks.`,
+    );
+  }
+
+  // The cell: c runs along the top, the gates along the bottom; the method's masks are filled
+  // circles at the place they multiply, the other places dashed.
+  #diagram(theory) {
+    const colours = themeColours();
+    const ink = colours.ink;
+    const parts = [];
+    const line = (d, extra = {}) => parts.push(svg("path", { d, fill: "none", stroke: ink, "stroke-width": 2, "marker-end": "url(#lstm-arrow)", ...extra }));
+    const node = (x, y, text) => {
+      parts.push(svg("circle", { cx: x, cy: y, r: 13, fill: colours.panel, stroke: ink, "stroke-width": 2 }));
+      parts.push(svg("text", { x, y: y + 6, "text-anchor": "middle", class: "op", text }));
+    };
+    const box = (x, y, label, width = 76) => {
+      parts.push(svg("rect", { x: x - width / 2, y, width, height: 32, rx: 6, fill: colours.panel, stroke: ink, "stroke-width": 2 }));
+      parts.push(svg("text", { x, y: y + 22, "text-anchor": "middle", class: "gate", text: label }));
+    };
+    parts.push(svg("defs", {}, [svg("marker", { id: "lstm-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, [
+      svg("path", { d: "M0 0L10 5L0 10z", fill: ink }),
+    ])]));
+    // The cell state: c_t = f ⊙ c_{t-1} + i ⊙ g.
+    line("M44 52H145");
+    line("M173 52H280");
+    line("M308 52H626");
+    parts.push(svg("text", { x: 4, y: 58, class: "state", text: "cₜ₋₁" }));
+    parts.push(svg("text", { x: 632, y: 58, class: "state", text: "cₜ" }));
+    node(160, 52, "×");
+    node(295, 52, "+");
+    // The inputs: h_{t-1} and x_t join, then feed the four gates.
+    parts.push(svg("text", { x: 4, y: 250, class: "state", text: "hₜ₋₁" }));
+    parts.push(svg("text", { x: 12, y: 286, class: "state", text: "xₜ" }));
+    line("M50 244H110V280H50", { "marker-end": "none" });
+    line("M110 262H500", { "marker-end": "none" });
+    for (const x of [160, 250, 340, 500]) line(`M${x} 262V210`);
+    box(160, 176, "f: σ");
+    box(250, 176, "i: σ");
+    box(340, 176, "g: tanh", 84);
+    box(500, 176, "o: σ");
+    line("M160 176V67");
+    line("M250 176L286 121");
+    line("M340 176L304 121");
+    node(295, 110, "×");
+    line("M295 97V67");
+    // The output: h_t = o ⊙ tanh(c_t).
+    line("M500 52V82", { "marker-end": "none" });
+    box(500, 84, "tanh", 64);
+    line("M500 116V135");
+    line("M500 176V165");
+    node(500, 150, "×");
+    line("M513 150H626");
+    parts.push(svg("text", { x: 632, y: 156, class: "state", text: "hₜ" }));
+    // The places a mask can act on: the method's filled, the others dashed.
+    const active = new Map(theory.masks.map((mask) => [mask.key, mask]));
+    const drawn = new Set();
+    for (const [key, place] of Object.entries(PLACES)) {
+      const mask = active.get(key);
+      const id = `${place.x},${place.y}`;
+      if (!mask && (drawn.has(id) || key.startsWith("zoneout"))) continue;
+      drawn.add(id);
+      const held = mask?.meaning === "held";
+      const colour = held ? BLUE : VERMILION;
+      parts.push(svg("circle", {
+        cx: place.x, cy: place.y, r: 12,
+        fill: mask ? colour : colours.panel,
+        stroke: mask ? colour : colours.muted,
+        "stroke-width": 2, "stroke-dasharray": mask ? "none" : "3 3",
+        class: mask ? "mask-place active" : "mask-place",
+        "data-acts-on": place.letter,
+      }));
+      parts.push(svg("text", { x: place.x, y: place.y + 5, "text-anchor": "middle", class: mask ? "mark active" : "mark", text: mask ? (held ? "d" : "m") : place.letter }));
+      if (mask) {
+        const per = mask.per === "sequence" ? "once per sequence" : "every step";
+        const what = held ? `keeps old ${place.letter}` : `mask on ${place.letter}`;
+        const [x, y, anchor, twoLines] = place.label;
+        const label = (text, dy) => svg("text", { x, y: y + dy, "text-anchor": anchor, class: "mask-label", style: `fill:${colour}`, text });
+        if (twoLines) parts.push(label(what, 0), label(per, 17));
+        else parts.push(label(`${what}: ${per}`, 0));
+      }
+    }
+    this.diagram.replaceChildren(...parts);
+    const names = theory.masks.map((mask) => `${mask.label} (${theory.parts[mask.acts_on]})`).join("; ");
+    this.diagramCaption.replaceChildren(
+      element("span", { class: "title", text: "The LSTM cell" }), " ",
+      element("span", { class: "detail", text: `${this.#methodName()}: ${names}. Filled circles: where its masks act; dashed: the other places a mask can go (x, h, g, c).` }),
+    );
+    this.diagram.setAttribute("aria-label", `an LSTM cell; ${this.#methodName()} masks ${theory.masks.map((mask) => mask.acts_on).join(" and ")}`);
+  }
+
+  #equations(theory) {
+    const when = (per) => (per === "sequence" ? "once per sequence" : per === "step" ? "at every step" : "–");
+    this.equations.replaceChildren(
+      element("thead", {}, [element("tr", {}, ["mode", "masks", "drawn", "equation"].map((text) => element("th", { scope: "col", text })))]),
+      element("tbody", {}, theory.modes.map((row) => element("tr", {
+        class: row.mode === theory.mode ? "current" : row.mode === "naive" ? "reference" : "",
+      }, [
+        element("th", { scope: "row", text: row.mode === theory.mode ? `▶ ${row.name}` : row.name }),
+        element("td", { text: row.acts_on.length ? row.acts_on.join(", ") : "–" }),
+        element("td", { text: when(row.per) }),
+        element("td", { class: "equation", text: row.equation }),
+      ]))),
+    );
+  }
+
+  // The sequence, then every mask of the method, then the naive reference's, as heatmaps.
+  #drawMasks() {
+    const { frame, theory } = this;
+    const figures = theory.masks.map((mask) => ({
+      key: `mask_${mask.key}`, spec: mask, title: `${this.#methodName()}: ${mask.label}`, measured: frame.masks[mask.key],
+    }));
+    figures.push({ key: "naive_mask", spec: theory.naive, title: "naive dropout (the reference): a new mask mₜ on c at every step", measured: frame.naive });
+    if (!this.maskFigures || this.maskFigures.map((f) => f.key).join() !== figures.map((f) => f.key).join()) {
+      this.maskFigures = figures.map((figure) => {
+        const canvas = element("canvas", { class: "lstm-heat", role: "img", "data-mask": figure.key });
+        const caption = element("figcaption");
+        const node = element("figure", { class: "lstm-heatmap" }, [caption, canvas]);
+        return { ...figure, canvas, caption, node };
+      });
+      this.heatmaps.replaceChildren(...this.maskFigures.map((f) => f.node));
+    } else {
+      this.maskFigures.forEach((f, k) => Object.assign(f, figures[k]));
+    }
+    for (const figure of this.maskFigures) {
+      const stats = figure.measured;
+      const word = figure.spec.meaning;
+      const kept = figure.spec.kept_value !== 1 && figure.spec.meaning === "dropped" ? `, kept units × ${fmt(figure.spec.kept_value, 2)}` : "";
+      figure.caption.replaceChildren(
+        element("span", { class: "title", text: figure.title }), " ",
+        element("span", { class: "detail", text: `${percent(stats.dropped_fraction)} ${word} (expected ${percent(figure.spec.probability)})${kept}; ${stats.constant ? "constant over time" : `changes over time: ${percent(stats.changed_fraction)} of the units change from one step to the next`}` }),
+      );
+      figure.canvas.setAttribute("aria-label", `${figure.title}: ${percent(stats.dropped_fraction)} ${word}, ${stats.constant ? "constant over time" : "changing over time"}`);
+    }
+    const held = theory.masks.some((mask) => mask.meaning === "held");
+    this.legend.replaceChildren(...[
+      [MARK.kept, "kept (the unit passes)"],
+      [MARK.dropped, "dropped (multiplied by 0)"],
+      ...(held ? [[MARK.held, "zoneout: the unit keeps its previous value"]] : []),
+      [null, "orange outline: the time step t"],
+    ].map(([colour, label]) => element("span", { class: "key" }, [
+      colour ? element("span", { class: "swatch", style: `background:rgb(${colour.join(",")})` }) : element("span", { class: "swatch cursor" }),
+      ` ${label}`,
+    ])));
+    this.#paintHeatmaps();
+  }
+
+  #paintHeatmaps() {
+    const { frame, theory } = this;
+    const t = this.t;
+    this.timeValue.textContent = `${t + 1} of ${theory.length}`;
+    this.#heat(this.sequence, bitsOf(frame.x), "sequence", t);
+    for (const figure of this.maskFigures) this.#heat(figure.canvas, bitsOf(frame[figure.key]), figure.spec.meaning, t);
+  }
+
+  // One heatmap: a cell per (unit, step), the column of step t outlined.
+  #heat(canvas, mask, meaning, t) {
+    const cell = Math.max(4, Math.min(14, Math.floor(900 / mask.steps)));
+    const rowHeight = meaning === "sequence" ? 10 : Math.max(4, Math.min(9, Math.floor(260 / mask.rows)));
+    const width = mask.steps * cell;
+    const height = mask.rows * rowHeight;
+    if (canvas.width !== width + 4 || canvas.height !== height + 4) {
+      canvas.width = width + 4;
+      canvas.height = height + 4;
+    }
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = themeColours().panel;
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    const on = meaning === "dropped" ? MARK.kept : meaning === "held" ? MARK.held : [0, 114, 178];
+    const off = meaning === "dropped" ? MARK.dropped : MARK.kept;
+    for (let r = 0; r < mask.rows; r += 1) {
+      for (let s = 0; s < mask.steps; s += 1) {
+        const colour = mask.at(r, s) ? on : off;
+        ctx.fillStyle = `rgb(${colour[0]},${colour[1]},${colour[2]})`;
+        ctx.fillRect(2 + s * cell, 2 + r * rowHeight, cell - (cell > 5 ? 1 : 0), rowHeight - (rowHeight > 5 ? 1 : 0));
+      }
+    }
+    ctx.strokeStyle = ORANGE;
+    ctx.lineWidth = 3;
+    ctx.strokeRect(2 + t * cell - 0.5, 1, cell + 0.5, height + 2);
+  }
+
+  // Small multiples: per unit, c over time without dropout, with the method, with naive dropout.
+  #drawTrajectories() {
+    const { frame, theory } = this;
+    const cells = frame.cells;
+    const colours = themeColours();
+    const symbols = bitsOf(frame.x);
+    const steps = theory.length;
+    const W = 300;
+    const H = 150;
+    const pad = { l: 34, r: 8, t: 20, b: 22 };
+    const all = [cells.none, cells.method, cells.naive].flat(2);
+    const top = Math.max(0.05, ...all.map(Math.abs)) * 1.08;
+    const x = (s) => pad.l + ((W - pad.l - pad.r) * s) / Math.max(1, steps - 1);
+    const y = (v) => pad.t + ((H - pad.t - pad.b) * (top - v)) / (2 * top);
+    const path = (values) => values.map((v, s) => `${s ? "L" : "M"}${x(s).toFixed(1)} ${y(v).toFixed(1)}`).join("");
+    this.trajectories.replaceChildren(...cells.units.map((unit, k) => {
+      const parts = [
+        svg("line", { x1: pad.l, x2: W - pad.r, y1: y(0), y2: y(0), stroke: colours.line }),
+        svg("text", { x: pad.l - 4, y: y(top * 0.9) + 4, "text-anchor": "end", class: "tick", text: fmt(top * 0.9, 1) }),
+        svg("text", { x: pad.l - 4, y: y(0) + 4, "text-anchor": "end", class: "tick", text: "0" }),
+        svg("text", { x: pad.l - 4, y: y(-top * 0.9) + 4, "text-anchor": "end", class: "tick", text: fmt(-top * 0.9, 1) }),
+        svg("text", { x: pad.l, y: 14, class: "unit", text: `unit ${unit + 1}` }),
+        svg("text", { x: W - pad.r, y: H - 6, "text-anchor": "end", class: "tick", text: `step ${steps}` }),
+        svg("text", { x: pad.l, y: H - 6, class: "tick", text: "step 1" }),
+      ];
+      for (let s = 0; s < steps; s += 1) {
+        let shown = false;
+        for (let r = 0; r < symbols.rows; r += 1) shown ||= Boolean(symbols.at(r, s));
+        if (shown) parts.push(svg("line", { x1: x(s), x2: x(s), y1: H - pad.b, y2: H - pad.b + 6, stroke: SKY, "stroke-width": 3 }));
+      }
+      parts.push(
+        svg("path", { d: path(cells.none[k]), fill: "none", stroke: colours.muted, "stroke-width": 2, "stroke-dasharray": "5 4" }),
+        svg("path", { d: path(cells.naive[k]), fill: "none", stroke: VERMILION, "stroke-width": 2 }),
+        svg("path", { d: path(cells.method[k]), fill: "none", stroke: BLUE, "stroke-width": 2.5 }),
+        svg("line", { class: "cursor", x1: x(this.t), x2: x(this.t), y1: pad.t - 4, y2: H - pad.b, stroke: ORANGE, "stroke-width": 2 }),
+      );
+      return svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "lstm-trajectory", role: "img", "aria-label": `cell state of unit ${unit + 1} over time` }, parts);
+    }));
+    this.trajectoryLegend.replaceChildren(...[
+      [BLUE, `with ${this.#methodName()}`, "line"],
+      [VERMILION, "with naive dropout (same p, a new mask on c every step)", "line"],
+      [colours.muted, "without dropout", "dashed"],
+      [SKY, "a symbol arrives", "tick"],
+      [ORANGE, "time step t", "line"],
+    ].map(([colour, label, kind]) => element("span", { class: "key" }, [
+      element("span", { class: `swatch ${kind}`, style: kind === "dashed" ? `border-top-color:${colour}` : `background:${colour}` }), ` ${label}`,
+    ])));
+  }
+
+  #note(frame, theory) {
+    const naive = frame.naive_deviation;
+    const own = frame.deviation;
+    this.note.textContent = `How far the cell state strays from its path without dropout (RMS over the units and steps): ${fmt(own)} with ${this.#methodName()}, `
+      + `${fmt(naive)} with naive dropout. Naive dropout zeroes a different share of c at every step, so whatever a symbol wrote is soon erased; `
+      + `${theory.mode === "rnndrop" ? "RNNDrop drops the same units for the whole sequence, and the kept ones hold their memory" : theory.mode === "recurrent" ? "recurrent dropout masks only the update g, never c itself: the memory is kept" : theory.mode === "variational" ? "variational dropout masks the inputs of the gates with the same masks at every step and never touches c" : "zoneout never zeroes: a unit keeps its previous value, so the memory is carried on"}. `
+      + `The toy LSTM's forget gate is about ${fmt(theory.toy.forget_gate, 2)}: without dropout the cell holds what it was given for tens of steps.`;
+  }
+
+  #setTime(t) {
+    this.t = t;
+    this.slider.value = String(t);
+    this.#paintHeatmaps();
+    for (const cursor of this.trajectories.querySelectorAll("line.cursor")) {
+      const svgNode = cursor.ownerSVGElement;
+      const W = 300;
+      const x = 34 + ((W - 42) * t) / Math.max(1, this.theory.length - 1);
+      cursor.setAttribute("x1", x);
+      cursor.setAttribute("x2", x);
+      svgNode.dataset.time = String(t);
+    }
+  }
+
+  #startSweep() {
+    if (!this.theory) return;
+    this.sweepButton.textContent = "Stop the sweep";
+    let t = 0;
+    this.#setTime(t);
+    this.sweep = setInterval(() => {
+      t += 1;
+      if (t >= this.theory.length) {
+        this.#stopSweep();
+        return;
+      }
+      this.#setTime(t);
+    }, SWEEP_MS);
+  }
+
+  #stopSweep() {
+    if (!this.sweep) return;
+    clearInterval(this.sweep);
+    this.sweep = null;
+    this.sweepButton.textContent = "Sweep through time";
+  }
+
+  numbers(frame, theory) {
+    const measure = theory.measure;
+    const t = this.t ?? theory.length - 1;
+    const rows = [
+      { term: `fraction ${measure}, all masks`, measured: percent(frame.dropped_fraction), expected: percent(theory.expected_dropped_fraction) },
+      { term: `fraction ${measure} at step ${t + 1}`, measured: percent(frame.step_fractions[t]), expected: percent(theory.expected_dropped_fraction) },
+      { term: "units whose mask changes from a step to the next", measured: percent(frame.changed_fraction), expected: percent(theory.expected_changed_fraction) },
+      { term: "mask constant over time", measured: frame.constant ? "yes" : "no", expected: theory.expected_changed_fraction === 0 ? "yes" : "no" },
+    ];
+    if (theory.masks.length > 1) {
+      for (const mask of theory.masks) {
+        const measured = frame.masks[mask.key];
+        rows.push({ term: `${mask.label}: ${mask.meaning}`, measured: percent(measured.dropped_fraction), expected: percent(mask.probability) });
+      }
+    }
+    rows.push(
+      { term: "naive reference: dropped, mask constant?", measured: `${percent(frame.naive.dropped_fraction)}, ${frame.naive.constant ? "yes" : "no"}`, expected: `${percent(theory.naive.probability)}, no` },
+      { term: "cell state off its path (RMS): method / naive", measured: `${fmt(frame.deviation)} / ${fmt(frame.naive_deviation)}` },
+      { term: "symbols in this sequence", measured: String(frame.symbols) },
+    );
+    return rows;
+  }
+
+  series(series) {
+    const x = series.frames.map((frame) => frame.iteration);
+    const expected = series.theory?.expected_dropped_fraction ?? series.frames[0]?.dropped_fraction ?? 0;
+    return {
+      title: "fraction dropped per iteration (a new sequence each)",
+      yTitle: "fraction",
+      x,
+      lines: [
+        { name: "dropped (held)", y: series.frames.map((frame) => frame.dropped_fraction), role: "measured" },
+        { name: "expected", x: [x[0], x[x.length - 1]], y: [expected, expected], role: "expected" },
+        { name: "changed between steps", y: series.frames.map((frame) => frame.changed_fraction), role: "extra" },
+      ],
+      yRange: [0, 1.02],
+    };
+  }
+
+  bars(frame, theory) {
+    const steps = frame.step_fractions.map((_, s) => s + 1);
+    return {
+      title: `fraction ${theory.measure} per time step, iteration ${frame.iteration}`,
+      yTitle: "fraction",
+      x: steps,
+      y: frame.step_fractions,
+      name: `${theory.measure} at this step`,
+      expected: { y: steps.map(() => theory.expected_dropped_fraction), name: "expected" },
+      xRange: [0.5, steps.length + 0.5],
+    };
+  }
+
+  derived() {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- the memory task
+
+// Under the view: a small LSTM trained in the server per mode on delayed recall, streamed;
+// its test accuracy against the distance k, one line per mode on one chart.
+class MemoryPanel {
+  constructor(extra, context) {
+    this.context = context;
+    this.controller = null;
+    this.started = null;
+    this.shown = null;
+    this.probe = { state: "idle", events: 0, trained: [], runs: 0, final: null };
+    if (window.dropoutLab) window.dropoutLab.memory = this.probe;
+    this.form = element("form", { class: "params training-params", "aria-label": "memory task parameters" });
+    this.form.addEventListener("submit", (event) => event.preventDefault()); // no inline handler: the CSP refuses them
+    this.button = element("button", { type: "button", class: "button primary", text: "Train every mode" });
+    this.button.addEventListener("click", () => this.run());
+    this.stop = element("button", { type: "button", class: "button", text: "Stop", hidden: true });
+    this.stop.addEventListener("click", () => this.abort("stopped"));
+    this.status = element("p", { class: "training-status", role: "status", "aria-live": "polite" });
+    this.chart = element("div", { class: "memory-chart", role: "img", "aria-label": "test accuracy against the distance k, per mode" });
+    this.table = element("table", { class: "memory-table" });
+    this.section = element("section", { class: "training memory-training", "aria-labelledby": "memory-title" }, [
+      element("h2", { id: "memory-title", text: "Memory, measured: recall the symbol seen k steps earlier" }),
+      element("p", {
+        class: "why-text",
+        text: "A small LSTM (32 units) reads random symbols and must answer, at every step, the symbols it saw 1 to k steps earlier. "
+          + "It is trained in the server once per mode, from the same initial weights on the same minibatches, with the same p; only where and when the mask acts differs. "
+          + "Accuracy is measured at test time on 512 sequences it never saw. The further back, the longer the cell must hold the symbol: naive dropout, "
+          + "which zeroes a new share of c at every step, loses it; the others keep it.",
+      }),
+      element("div", { class: "training-grid memory-grid" }, [
+        element("div", { class: "training-controls" }, [this.form, element("div", { class: "row" }, [this.button, this.stop]), this.status]),
+        element("figure", { class: "view memory-figure" }, [this.chart, this.table]),
+      ]),
+    ]);
+    extra.append(this.section);
+    this.observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting) && this.started === null) this.run();
+    }, { rootMargin: "100px" });
+    this.observer.observe(this.section);
+  }
+
+  destroy() {
+    clearTimeout(this.again);
+    this.observer.disconnect();
+    this.abort("left");
+    this.section.remove();
+  }
+
+  show(state) {
+    if (!state) return;
+    const spec = this.context.viewSpec?.() ?? null;
+    const params = (spec?.params ?? []).filter((param) => param.group === "memory");
+    const shown = JSON.stringify(params.map((param) => state.params[param.name]));
+    if (shown !== this.shown) {
+      this.shown = shown;
+      renderControls(this.form, { methodParams: params, viewParams: [], seedParam: null }, state, (name, value, phase) => {
+        this.context.setParam(name, value, phase);
+      }, () => null);
+    }
+    clearTimeout(this.again);
+    if (this.started !== null && this.query(state).toString() !== this.started) {
+      this.again = setTimeout(() => {
+        if (this.query().toString() !== this.started) this.run();
+      }, 400);
+    }
+  }
+
+  query(state = this.context.state()) {
+    const query = new URLSearchParams();
+    for (const name of MEMORY_KEYS) if (state.params[name] !== undefined) query.set(name, String(state.params[name]));
+    query.set("seed", String(state.seed));
+    return query;
+  }
+
+  abort(why) {
+    if (!this.controller) return;
+    this.controller.abort();
+    this.controller = null;
+    this.button.disabled = false;
+    this.stop.hidden = true;
+    this.probe.state = why;
+    if (why === "stopped") this.status.textContent = "Stopped.";
+  }
+
+  async run() {
+    this.abort("replaced");
+    const query = this.query();
+    this.started = query.toString();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.button.disabled = true;
+    this.stop.hidden = false;
+    Object.assign(this.probe, { state: "running", events: 0, trained: [], final: null });
+    this.probe.runs += 1;
+    this.status.textContent = "Starting…";
+    this.latest = {};
+    this.done = {};
+    try {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await readEvents(`/api/train/memory?${query}`, controller.signal, (name, data) => {
+            if (name === "info") this.#info(data);
+            else if (name === "progress") this.#progress(data);
+            else if (name === "trained") this.#trained(data);
+            else if (name === "done") this.#done(data);
+            else if (name === "error") throw new Error(`${data.error.field}: ${data.error.message}`);
+          });
+          break;
+        } catch (error) {
+          if (error.status !== 503 || attempt >= 4 || controller.signal.aborted) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+          if (controller.signal.aborted) return;
+        }
+      }
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      this.probe.state = "failed";
+      this.status.textContent = error.status === 503
+        ? "The server is training as many networks as it can: try again in a moment."
+        : `Training failed: ${error.message}`;
+    } finally {
+      if (this.controller === controller) {
+        this.controller = null;
+        this.button.disabled = false;
+        this.stop.hidden = true;
+      }
+    }
+  }
+
+  #info(info) {
+    this.info = info;
+    this.latest = {};
+    this.done = {};
+    this.status.textContent = `Training ${info.modes.length} LSTMs of ${info.hidden} units, ${info.steps} steps each on sequences of ${info.length} symbols…`;
+    this.#table(null);
+    this.#drawSoon();
+  }
+
+  #progress(event) {
+    this.probe.events += 1;
+    this.latest[event.mode] = event;
+    const name = this.info.names[event.mode];
+    const index = this.info.modes.indexOf(event.mode) + 1;
+    this.status.textContent = `${name} (${index} of ${this.info.modes.length}): step ${event.step} of ${this.info.steps}, accuracy at k = ${this.info.distances.length}: ${percent(event.accuracy.at(-1), 0)}…`;
+    this.#drawSoon();
+  }
+
+  #trained(event) {
+    this.done[event.mode] = event.accuracy;
+    this.probe.trained.push(event.mode);
+  }
+
+  #done(done) {
+    this.probe.state = "done";
+    this.probe.final = done;
+    const longest = done.longest;
+    const span = longest.length > 1 ? `k = ${longest[0]} to ${longest.at(-1)}` : `k = ${longest[0]}`;
+    const naive = done.long_accuracy.naive;
+    const others = ["rnndrop", "recurrent", "variational", "zoneout"].map((mode) => done.long_accuracy[mode]);
+    this.status.textContent = `Done. Mean accuracy at the longest distances (${span}): naive dropout ${percent(naive, 0)}, `
+      + `the per-sequence and memory-keeping modes ${percent(Math.min(...others), 0)} to ${percent(Math.max(...others), 0)}, no dropout ${percent(done.long_accuracy.none, 0)}.`;
+    this.#table(done);
+    this.#draw();
+  }
+
+  #table(done) {
+    if (!done || !this.info) {
+      this.table.replaceChildren();
+      return;
+    }
+    const span = done.longest.length > 1 ? `k = ${done.longest[0]}–${done.longest.at(-1)}` : `k = ${done.longest[0]}`;
+    this.table.replaceChildren(
+      element("caption", { text: `test accuracy (chance ${percent(this.info.chance, 0)})` }),
+      element("thead", {}, [element("tr", {}, [element("th", { scope: "col", text: "mode" }), element("th", { scope: "col", text: "k = 1" }), element("th", { scope: "col", text: span })])]),
+      element("tbody", {}, this.info.modes.map((mode) => element("tr", {}, [
+        element("th", { scope: "row" }, [element("span", { class: "swatch", style: `background:${MODE_COLOURS[mode]}` }), ` ${this.info.names[mode]}`]),
+        element("td", { text: percent(done.accuracy[mode][0], 0) }),
+        element("td", { text: percent(done.long_accuracy[mode], 0) }),
+      ]))),
+    );
+  }
+
+  #drawSoon() {
+    if (this.drawing) return;
+    this.drawing = true;
+    requestAnimationFrame(() => {
+      this.drawing = false;
+      this.#draw();
+    });
+  }
+
+  async #draw() {
+    const Plotly = await loadPlotly();
+    const info = this.info;
+    if (!info || !this.section.isConnected) return;
+    const { ink, line, muted } = themeColours();
+    const k = info.distances;
+    const traces = info.modes.filter((mode) => this.latest[mode]).map((mode) => {
+      const finished = Boolean(this.done[mode]);
+      const event = this.latest[mode];
+      return {
+        x: k, y: event.accuracy.slice(), type: "scatter", mode: "lines+markers",
+        name: finished ? info.names[mode] : `${info.names[mode]} (step ${event.step})`,
+        line: { color: MODE_COLOURS[mode], width: mode === "naive" ? 3.5 : 2.5, dash: MODE_DASH[mode] },
+        marker: { size: 6 }, opacity: finished ? 1 : 0.55,
+      };
+    });
+    traces.push({ x: [k[0], k.at(-1)], y: [info.chance, info.chance], type: "scatter", mode: "lines", name: "chance", line: { color: muted, width: 1.5, dash: "dot" } });
+    Plotly.react(this.chart, traces, {
+      title: { text: `test accuracy against the distance k (p = ${fmt(info.p, 2)} for every mode)`, x: 0.01, xanchor: "left" },
+      margin: { l: 58, r: 16, t: 44, b: 96 },
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)",
+      font: { color: ink, size: 14 },
+      xaxis: { title: { text: "distance k: the symbol seen k steps earlier" }, gridcolor: line, dtick: 1, range: [0.5, k.at(-1) + 0.5] },
+      yaxis: { title: { text: "test accuracy" }, gridcolor: line, range: [0, 1.02], tickformat: ".0%" },
+      legend: { orientation: "h", x: 0, y: -0.24, yanchor: "top" },
+    }, { displayModeBar: false, responsive: true });
+    this.probe.drawn = traces.length - 1;
+  }
+}
