@@ -1,4 +1,4 @@
-"""``python -m benchmarks [library|wire|latency|views|export|training|compression ...]``:
+"""``python -m benchmarks [library|wire|latency|views|export|training|compression|lstm ...]``:
 run benchmarks and print their tables.
 
 With no argument, all of them, in this order. None asserts anything about time: the figures
@@ -10,7 +10,17 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ("library", "wire", "latency", "views", "export", "training", "compression", "uncertainty")
+ALL = (
+    "library",
+    "wire",
+    "latency",
+    "views",
+    "export",
+    "training",
+    "compression",
+    "uncertainty",
+    "lstm",
+)
 
 
 def main(names: list[str]) -> None:
