@@ -7,6 +7,7 @@ import { FrameCache } from "./frames.js";
 import { readLesson } from "./lesson.js";
 import { Panel, snapshotOf, viewModule } from "./panel.js";
 import { Player } from "./player.js";
+import { SliderPrefetch } from "./prefetch.js";
 import { frameKey, methodById, paramsOf, readState, toQuery, viewById } from "./state.js";
 import { renderNumbers } from "./stats.js";
 import { watchVisibility } from "./visibility.js";
@@ -22,7 +23,10 @@ const method = methodById(catalog, state.method);
 const names = paramsOf(catalog, method, state.view).filter((param) => !param.group).map((param) => param.name);
 const lesson = readLesson(window.location.search, names);
 const cache = new FrameCache();
-const probe = { painted: 0, lastFrame: null, errors: [], firstFrameMs: null, visible: false, shows: 0 };
+const probe = {
+  painted: 0, lastFrame: null, errors: [], firstFrameMs: null, visible: false, shows: 0,
+  prefetch: { enabled: new URLSearchParams(window.location.search).get("prefetch") !== "0" },
+};
 window.dropoutLab = probe;
 if (state.view) viewModule(state.view);
 
@@ -123,6 +127,11 @@ function lessonSuffix() {
 const allParams = paramsOf(catalog, method, state.view);
 const shown = lesson.controls.map((name) => allParams.find((param) => param.name === name)).filter(Boolean);
 renderControls($("#params"), { methodParams: shown, viewParams: [], seedParam: catalog.seed }, state, onParam, () => null);
+// The frames of a held slider's neighbouring values, fetched ahead while the embed is in sight.
+new SliderPrefetch($("#params"), cache, {
+  state: () => state,
+  allowed: () => probe.visible && panel.instance !== null && panel.instance.constructor.prefetch !== false,
+}, probe.prefetch).wire();
 if (!lesson.controls.includes("seed")) $("#params [data-param=seed]")?.closest(".control").remove();
 $("#scrub").hidden = !lesson.controls.includes("iteration");
 for (const node of [$("#speed"), $(".embed-player .speed")]) node.hidden = !lesson.controls.includes("speed");

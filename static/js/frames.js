@@ -1,5 +1,6 @@
 // The frame cache: frames by key (state.js frameKey) and iteration, fetched in chunks ahead
-// of the player so that playback never waits on the network.
+// of the player so that playback never waits on the network, and single frames fetched ahead
+// of a held slider (prefetch.js), which the panel's request then finds here or joins in flight.
 
 import { fetchFrames } from "./api.js";
 import { frameKey, ITERATIONS } from "./state.js";
@@ -7,10 +8,15 @@ import { frameKey, ITERATIONS } from "./state.js";
 export const CHUNK = 16;
 const KEYS_KEPT = 24;
 
+const frameId = (key, iteration) => `${key}#${iteration}`;
+
 export class FrameCache {
   constructor() {
     this.entries = new Map(); // key -> { header, frames: Map(iteration -> frame) }
     this.requests = new Map(); // `${key}|${start}` -> promise
+    // Single frames on their way: frameId -> { promise, controller, ahead, claimed }. `ahead`:
+    // asked by a prefetch (abortable while no one waits for it); `claimed`: the panel waits.
+    this.single = new Map();
   }
 
   #entry(key) {
@@ -29,6 +35,11 @@ export class FrameCache {
     for (const frame of frames) entry.frames.set(frame.iteration, frame);
   }
 
+  // Drop what is kept of `key` (a prefetch's frame that is no longer near the slider).
+  forget(key) {
+    this.entries.delete(key);
+  }
+
   // { frame, header } of `iteration` if it is here, else null.
   get(key, iteration) {
     const entry = this.entries.get(key);
@@ -36,14 +47,63 @@ export class FrameCache {
     return frame ? { frame, header: entry.header } : null;
   }
 
-  // The frame of the snapshot's iteration, from the cache or from the server.
+  // Whether the frame is here or on its way.
+  has(key, iteration) {
+    return this.get(key, iteration) !== null || this.single.has(frameId(key, iteration));
+  }
+
+  // The frame of the snapshot's iteration, from the cache or from the server. A prefetch of
+  // the same frame on its way is joined (it is no longer abortable), not asked for twice.
   async frame(snapshot) {
     const key = frameKey(snapshot);
     const hit = this.get(key, snapshot.iteration);
     if (hit) return hit;
-    const { header, frames } = await fetchFrames(snapshot, snapshot.iteration, 1);
-    this.store(key, header, frames);
+    const id = frameId(key, snapshot.iteration);
+    const pending = this.single.get(id);
+    if (pending) {
+      pending.claimed = true;
+      try {
+        await pending.promise;
+        const joined = this.get(key, snapshot.iteration);
+        if (joined) return joined;
+      } catch {
+        // the prefetch failed (refused, aborted before it was joined): ask on our own
+      }
+    }
+    const request = this.#fetchOne(snapshot, key, id, false);
+    request.claimed = true;
+    await request.promise;
     return this.get(key, snapshot.iteration);
+  }
+
+  // Start fetching the snapshot's frame ahead of need (one frame, as frame() asks for it);
+  // the request ({ promise, controller, ... }), or null if the frame is here or on its way.
+  ahead(snapshot) {
+    const key = frameKey(snapshot);
+    const id = frameId(key, snapshot.iteration);
+    if (this.get(key, snapshot.iteration) || this.single.has(id)) return null;
+    return this.#fetchOne(snapshot, key, id, true);
+  }
+
+  // Abort a prefetch on its way unless the panel waits for it; true if it was aborted.
+  abort(request) {
+    if (request.claimed || request.done) return false;
+    request.controller.abort();
+    return true;
+  }
+
+  #fetchOne(snapshot, key, id, ahead) {
+    const controller = new AbortController();
+    const request = { id, key, controller, ahead, claimed: false, done: false, promise: null };
+    request.promise = fetchFrames(snapshot, snapshot.iteration, 1, controller.signal).then(({ header, frames }) => {
+      this.store(key, header, frames);
+    });
+    this.single.set(id, request);
+    request.promise.catch(() => {}).finally(() => {
+      request.done = true;
+      if (this.single.get(id) === request) this.single.delete(id);
+    });
+    return request;
   }
 
   // Fetch the chunk of CHUNK iterations starting at `from` (once; failures are dropped).

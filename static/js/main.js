@@ -23,6 +23,7 @@ import { ImagePicker } from "./images.js";
 import { markPicked, renderMethodSelect, renderPicker, renderViewTabs, shortCitation, viewBadge } from "./picker.js";
 import { Panel, snapshotOf, viewModule } from "./panel.js";
 import { Player } from "./player.js";
+import { SliderPrefetch } from "./prefetch.js";
 import { wireSharing } from "./sharing.js";
 import {
   comparisonQuery, defaultParams, frameKey, ITERATIONS, linkCorrections, methodById, paramsOf, readState, toQuery, viewById, withView,
@@ -38,9 +39,14 @@ let state = readState(catalog, window.location.search);
 const cache = new FrameCache();
 const charts = new Charts($("#chart-series"), $("#chart-histogram"));
 
-// What tests and benchmarks can read: latencies of slider input -> painted frame, in ms, and
-// the time from navigation to the first frame on screen.
-const probe = { latencies: [], painted: 0, lastFrame: null, errors: [], firstFrameMs: null };
+// What tests and benchmarks can read: latencies of slider input -> painted frame, in ms (and
+// for each, whether the frame was in the cache at the input), the time from navigation to the
+// first frame on screen, and the slider prefetch's counts and switch (`?prefetch=0` in the
+// link, or `window.dropoutLab.prefetch.enabled = false`).
+const probe = {
+  latencies: [], cached: [], painted: 0, lastFrame: null, errors: [], firstFrameMs: null,
+  prefetch: { enabled: new URLSearchParams(window.location.search).get("prefetch") !== "0" },
+};
 window.dropoutLab = probe;
 
 const currentMethod = () => methodById(catalog, state.method);
@@ -69,6 +75,7 @@ const context = {
 if (state.view) viewModule(state.view); // the opening view's module, while the page is built
 
 let pendingInputAt = null; // performance.now() of the last slider input not yet painted
+let pendingCached = false; // whether its frame was in the cache then
 
 const panel = new Panel({
   root: $("#views"),
@@ -100,6 +107,13 @@ const panel = new Panel({
   },
 });
 
+// While a slider is held, the frames of its neighbouring values are fetched ahead (prefetch.js);
+// a view whose frames need a trained run says `static prefetch = false`.
+const sliderPrefetch = new SliderPrefetch($("#params"), cache, {
+  state: () => state,
+  allowed: () => panel.instance !== null && panel.instance.constructor.prefetch !== false,
+}, probe.prefetch);
+
 function refresh() {
   if (!state.view) return Promise.resolve();
   if (probe.firstFrameMs === null) performance.mark("first-frame-asked");
@@ -117,9 +131,11 @@ function paint(frame, header, instance) {
   if (probe.firstFrameMs === null) firstFrameOnScreen();
   if (pendingInputAt !== null) {
     const started = pendingInputAt;
+    const cached = pendingCached;
     pendingInputAt = null;
     requestAnimationFrame(() => setTimeout(() => {
       probe.latencies.push(performance.now() - started);
+      probe.cached.push(cached);
       performance.measure("slider-to-paint", { start: started, end: performance.now() });
     }, 0));
   }
@@ -231,7 +247,10 @@ function onParam(name, value, phase) {
   if (phase === "change") clearError({ force: true });
   if (name === "seed") state.seed = value;
   else state.params[name] = value;
-  if (phase === "input") pendingInputAt = performance.now();
+  if (phase === "input") {
+    pendingInputAt = performance.now();
+    pendingCached = cache.get(frameKey(state), state.iteration) !== null;
+  }
   // Back returns to the value before a drag: the drag's first input pushes one entry, the
   // following inputs and the final change update it.
   if (phase === "input" && !dragging) {
@@ -361,6 +380,7 @@ const player = new Player(document, {
     writeUrl("replace");
     refresh();
     cache.prefetchAhead(snapshotOf(state));
+    sliderPrefetch.plan();
   },
   ready: (iteration) => cache.get(frameKey(state), iteration) !== null,
   fetch: (iteration) => cache.prefetch(snapshotOf(state), iteration),
@@ -435,6 +455,7 @@ renderMethodSelect($("#method-select"), catalog, pickMethod);
 images.wire();
 renderMethod();
 player.wire();
+sliderPrefetch.wire();
 player.setPlaying(state.playing, false);
 showLinkCorrections(window.location.search);
 window.history.replaceState(null, "", toQuery(state));

@@ -146,6 +146,8 @@ function legendList(items) {
 
 export default class UncertaintyView {
   static needsImage = false;
+  // Each p, T and n_train is a training run or a theory of its own: no slider prefetch.
+  static prefetch = false;
 
   constructor(root, extra, context) {
     ensureStyles();
