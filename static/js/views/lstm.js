@@ -99,11 +99,12 @@ export default class LSTMView {
         element("section", { class: "view lstm-equations-box" }, [
           element("h3", { text: "Where each mode masks, and when it draws the mask" }),
           this.equations,
+          element("p", { class: "help", text: "▶ the method shown here; in orange, naive dropout: the reference drawn beside it, the pitfall that erases the memory." }),
         ]),
       ]),
       element("section", { class: "view lstm-masks" }, [
         element("h3", { text: "The masks over time (rows: units; columns: time steps)" }),
-        element("figure", { class: "lstm-heatmap" }, [element("figcaption", { text: "the input sequence: a symbol (one of 4) at some steps" }), this.sequence]),
+        element("figure", { class: "lstm-heatmap" }, [element("figcaption", { text: "the input sequence x: a row per symbol (one of 4), blue where it is shown" }), this.sequence]),
         this.heatmaps,
         this.legend,
         element("div", { class: "lstm-time" }, [
