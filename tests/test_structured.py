@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as TF
-from stats import assert_binomial_fraction, assert_mean, seeded
+from stats import assert_binomial_fraction, assert_mean, assert_variance, seeded
 
 from dropouts import functional as F
 from dropouts.expectations import cutout_dropped_fraction
@@ -222,3 +222,56 @@ def test_drop_path_batch_mode_uses_one_gate() -> None:
     assert bool((y == y[0, 0]).all())
     with pytest.raises(ValueError):
         F.drop_path(torch.ones(2, 2), 0.5, mode="element")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- stochastic depth over a stack
+
+
+def test_linear_decay_follows_huang_et_al() -> None:
+    """s_l = 1 - (l / L)(1 - s_L): the first block keeps (1 - p / L), the last 1 - p."""
+    assert F.stochastic_depth_survival(4, 0.5) == pytest.approx((0.875, 0.75, 0.625, 0.5))
+    assert F.stochastic_depth_survival(4, 0.5, rule="constant") == (0.5, 0.5, 0.5, 0.5)
+    assert F.stochastic_depth_survival(1, 0.3) == pytest.approx((0.7,))
+    assert F.stochastic_depth_survival(5, 0.0) == (1.0,) * 5
+    with pytest.raises(ValueError):
+        F.stochastic_depth_survival(4, 0.5, rule="cosine")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        F.stochastic_depth_survival(0, 0.5)
+    with pytest.raises(ValueError):
+        F.stochastic_depth_survival(4, 1.5)
+
+
+@pytest.mark.parametrize("blocks", [1, 8, 16, 54])
+@pytest.mark.parametrize("p", [0.0, 0.2, 0.5, 1.0])
+def test_expected_depth_is_the_sum_of_survivals(blocks: int, p: float) -> None:
+    linear = F.stochastic_depth_survival(blocks, p)
+    assert F.expected_depth(linear) == pytest.approx(blocks - p * (blocks + 1) / 2)
+    constant = F.stochastic_depth_survival(blocks, p, rule="constant")
+    assert F.expected_depth(constant) == pytest.approx(blocks * (1 - p))
+    assert F.depth_variance(constant) == pytest.approx(blocks * p * (1 - p))
+
+
+def test_huangs_110_layer_resnet_has_an_expected_depth_of_40_blocks() -> None:
+    """54 residual blocks, s_L = 0.5: "the expected network depth ... reduces from 54 to 40"."""
+    assert F.expected_depth(F.stochastic_depth_survival(54, 0.5)) == pytest.approx(40.25)
+
+
+def test_drop_path_on_every_block_gives_the_expected_depth_and_its_variance() -> None:
+    survival = F.stochastic_depth_survival(12, 0.6)
+    generator = seeded(21)
+    samples = 20_000
+    kept = torch.stack(
+        [
+            F.drop_path(torch.ones(samples, 1), 1 - s, generator=generator, return_mask=True)[1][
+                :, 0
+            ]
+            != 0
+            for s in survival
+        ],
+        dim=1,
+    )
+    for block, s in enumerate(survival):
+        assert_binomial_fraction(int(kept[:, block].sum()), samples, s)
+    depth = kept.sum(dim=1).double()
+    assert_mean(depth, F.expected_depth(survival))
+    assert_variance(depth, F.depth_variance(survival))

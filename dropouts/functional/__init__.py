@@ -23,12 +23,22 @@ from .linear import (
 )
 from .maxdrop import draw_stochastic_p, max_drop, max_drop_scale, stochastic_dropout
 from .pooling import maxpool_dropout, probabilistic_weighted_pooling, weighted_pooling_weights
-from .structured import cutout, drop_path, dropblock, dropblock_gamma, spatial_dropout
+from .structured import (
+    cutout,
+    depth_variance,
+    drop_path,
+    dropblock,
+    dropblock_gamma,
+    expected_depth,
+    spatial_dropout,
+    stochastic_depth_survival,
+)
 
 __all__ = [
     "alpha_dropout",
     "alpha_dropout_affine",
     "cutout",
+    "depth_variance",
     "draw_stochastic_p",
     "drop_path",
     "dropblock",
@@ -36,6 +46,7 @@ __all__ = [
     "dropconnect_linear",
     "dropconnect_moments",
     "dropout",
+    "expected_depth",
     "gaussian_dropout",
     "gaussian_std",
     "max_drop",
@@ -45,6 +56,7 @@ __all__ = [
     "spatial_dropout",
     "standout_keep_probability",
     "standout_linear",
+    "stochastic_depth_survival",
     "stochastic_dropout",
     "weighted_pooling_weights",
 ]

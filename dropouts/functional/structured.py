@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import torch
@@ -80,6 +81,43 @@ def drop_path(
         x, p, mask_shape, scale=scale, training=training, generator=generator
     )
     return with_mask(out, mask, return_mask)
+
+
+def stochastic_depth_survival(
+    blocks: int, p: float, *, rule: Literal["constant", "linear"] = "linear"
+) -> tuple[float, ...]:
+    """Survival probability ``s_l`` of each residual block ``l = 1 .. L`` of a stack of ``blocks``.
+
+    Huang et al. 2016, eq. (4), the linear decay rule ``s_l = 1 - (l / L) (1 - s_L)``, with
+    ``p = 1 - s_L`` the drop probability of the LAST block (the paper uses ``s_L = 0.5``): block
+    ``l`` drops its branch with probability ``(l / L) p``, the first hardly ever, the last with
+    ``p``. ``rule="constant"``: every block drops with ``p``. Not timm's spacing: timm spreads its
+    ``drop_path_rate`` as ``linspace(0, rate, L)``, i.e. ``(l - 1) / (L - 1) p``, so that its
+    first block never drops.
+    """
+    blocks = check_positive_int(blocks, "blocks")
+    p = check_probability(p)
+    if rule == "constant":
+        return tuple(1.0 - p for _ in range(blocks))
+    if rule == "linear":
+        return tuple(1.0 - (index / blocks) * p for index in range(1, blocks + 1))
+    raise ValueError(f"rule must be 'constant' or 'linear', got {rule!r}")
+
+
+def expected_depth(survival: Sequence[float]) -> float:
+    """The expected number of residual blocks whose branch survives: ``E[depth] = sum_l s_l``.
+
+    Huang et al. 2016, section 3: with the linear rule and ``s_L = 0.5`` on 54 blocks (their
+    110-layer ResNet) it is 40.25; in general ``L - p (L + 1) / 2`` (see
+    :func:`stochastic_depth_survival`). The identity shortcuts are always there.
+    """
+    return float(sum(check_probability(s, "survival") for s in survival))
+
+
+def depth_variance(survival: Sequence[float]) -> float:
+    """The variance of that number: the gates are independent Bernoulli(``s_l``), so the depth
+    is Poisson-binomial with variance ``sum_l s_l (1 - s_l)``."""
+    return float(sum(s * (1.0 - s) for s in (check_probability(v, "survival") for v in survival)))
 
 
 def cutout(
