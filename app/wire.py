@@ -119,6 +119,22 @@ Each view's payload (``GET /api/frames?view=…``; the header also names ``view`
   layer output), the table of ``modes`` with their equations and the toy LSTM's constants. No
   scene. The memory task streams from ``GET /api/train/memory`` (app/routes/memory.py).
 
+- ``residual`` (DropPath on a stack of ``blocks`` residual blocks; a batch of ``batch``
+  patches of the picture): per frame ``dropped_fraction`` (of the ``batch`` x ``blocks``
+  branches), ``depth_mean`` (surviving branches per sample, averaged over the batch),
+  ``depth_first`` (sample 1's), ``output_change`` (|train - test| / |test| of H_L, averaged over
+  the batch) and ``kept_per_block`` (per block the share of the batch whose branch survived);
+  as ``json`` arrays ``gates`` (per sample, per block the factor its branch was multiplied by:
+  0 dropped, 1 / s_l kept; the rows are equal in batch mode) and ``samples`` (per sample its
+  ``depth``, ``change`` and ``output``: |H_L| over the channels, ``side`` x ``side`` bytes
+  row-major in base64, 255 at the test output's maximum, clipped). The theory holds the
+  setting, ``survival`` (s_l), ``drop``, ``train_factor`` (1 / s_l, null when s_l = 0),
+  ``test_factor`` (1: identity), ``expected_depth`` (sum of s_l) and ``depth_sd``, the
+  test-time outputs (``test.outputs``, the same bytes) and ``ensemble`` (the mean of
+  ``passes`` training passes against the test network: ``change`` per sample, ``single`` the
+  mean deviation of one pass). The scene holds where each sample lies in the picture
+  (``samples``: top, left, height, width as fractions) and the sizes.
+
 The binary container (``application/x-dropout-frames``): the 4 bytes ``DLF1``, a little-endian
 uint32 header length, the UTF-8 JSON header, then the payloads; each array's ``offset`` and
 ``length`` locate its bytes after the header. ``format=json`` puts the payloads inline, in

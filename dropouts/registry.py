@@ -664,14 +664,16 @@ METHODS: tuple[Method, ...] = (
         ),
         views=("residual",),
         summary="Whole residual branches are dropped per sample; the shortcut always survives.",
-        formula=r"H_l = H_{l-1} + \frac{b_l}{1-p} f_l(H_{l-1}),\quad b_l \sim "
-        r"\mathrm{Bernoulli}(1-p)",
-        test_time="Identity (inverted), or scale the branch by 1 - p (the original).",
+        formula=r"H_l = H_{l-1} + \frac{b_l}{s_l} f_l(H_{l-1}),\quad b_l \sim "
+        r"\mathrm{Bernoulli}(s_l),\quad s_l = 1 - p \;\text{or}\; 1 - \frac{l}{L}\,p",
+        test_time="Identity (inverted: a kept branch is scaled by 1 / sₗ while training), or "
+        "scale the branch by sₗ (the original).",
         params=(
             _p(
                 0.2,
-                "Probability of dropping each branch; ViT/ConvNeXt use 0.1 to 0.4 spread "
-                "linearly over depth.",
+                "Probability of dropping a branch: every block's, or the last block's under "
+                "Huang et al.'s linear decay (block l of L drops with (l / L) · p). ViT/ConvNeXt "
+                "use 0.1 to 0.4 spread linearly over depth.",
             ),
             Param(
                 "mode",
@@ -1304,7 +1306,45 @@ VIEWS: tuple[ViewSpec, ...] = (
             ),
         ),
     ),
-    ViewSpec("residual", "residual stack"),
+    ViewSpec(
+        "residual",
+        "residual stack",
+        (
+            Param(
+                "blocks",
+                "residual blocks L",
+                8,
+                "Residual blocks in the stack, each adding its branch to the shortcut; "
+                "DropPath drops the branch, never the shortcut.",
+                kind="int",
+                min=1,
+                max=16,
+                step=1,
+            ),
+            Param(
+                "batch",
+                "samples in the batch",
+                8,
+                "Samples going through the stack together: patches of the picture (its most "
+                "active squares). Row mode draws a gate per sample, batch mode one for all.",
+                kind="int",
+                min=1,
+                max=16,
+                step=1,
+            ),
+            Param(
+                "rule",
+                "drop rate over depth",
+                "linear",
+                "linear: block l of L drops its branch with probability (l / L) · p, p being the "
+                "last block's (Huang et al.'s linear decay of the survival probability). "
+                "constant: every block drops with p.",
+                kind="choice",
+                choices=("linear", "constant"),
+                choice_labels=("linear decay: (l / L) · p", "constant: p for every block"),
+            ),
+        ),
+    ),
 )
 VIEWS_BY_ID: dict[str, ViewSpec] = {view.id: view for view in VIEWS}
 VIEW_LABELS: dict[View, str] = {view.id: view.label for view in VIEWS}

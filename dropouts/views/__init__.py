@@ -15,6 +15,7 @@ from .feature_maps import VIEW as FEATURE_MAPS
 from .image import VIEW as IMAGE
 from .lstm import VIEW as LSTM
 from .pooling import VIEW as POOLING
+from .residual import VIEW as RESIDUAL
 from .uncertainty import VIEW as UNCERTAINTY
 
 BUILT: dict[str, View[object]] = {
@@ -24,6 +25,7 @@ BUILT: dict[str, View[object]] = {
 BUILT[COMPRESSION.id] = COMPRESSION  # type: ignore[assignment]
 BUILT[UNCERTAINTY.id] = UNCERTAINTY  # type: ignore[assignment]
 BUILT[LSTM.id] = LSTM  # type: ignore[assignment]
+BUILT[RESIDUAL.id] = RESIDUAL  # type: ignore[assignment]
 
 
 def built_view(view_id: str) -> View[object]:
