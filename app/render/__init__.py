@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from . import compression as compression_render
 from . import dense, feature_maps, image, pooling
 from . import lstm as lstm_render
+from . import residual as residual_render
 from . import uncertainty as uncertainty_render
 from .base import PanelInput, Renderer, Size
 from .layout import compose
@@ -55,4 +56,5 @@ RENDERERS: dict[str, ViewRenderer] = {
     "compression": ViewRenderer(compression_render.render, compression_render.aspect),
     "uncertainty": ViewRenderer(uncertainty_render.render, uncertainty_render.aspect),
     "lstm": ViewRenderer(lstm_render.render, lstm_render.aspect),
+    "residual": ViewRenderer(residual_render.render, residual_render.aspect),
 }

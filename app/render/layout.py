@@ -45,6 +45,7 @@ PLURAL = {
     "unit": "units",
     "neuron": "neurons",
     "connection": "connections",
+    "branch": "branches",
 }
 
 

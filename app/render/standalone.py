@@ -227,6 +227,12 @@ def _rows(
                 4,
             ),
         ]
+    elif view == "residual":
+        spec = [
+            ("branches dropped", "dropped_fraction", "expected_dropped_fraction", 3),
+            ("depth, mean over the batch", "depth_mean", "expected_depth", 2),
+            ("output vs test network", "output_change", None, 3),
+        ]
     else:
         unit = str(panels[0].theory_json.get("unit", "unit"))
         spec = [
