@@ -20,7 +20,11 @@ b. Server time per frame of the feature-map view against the image view on the 5
    parameters): ``frames`` + ``theory_json`` + ``build_header`` + ``to_binary`` in-process,
    the theory computed once beforehand (the frames endpoint asks for it on every request, and
    the view hands back its cached one), interleaved with the image frame. Target: <= 5 ms per
-   frame (absolute); the ratio to the image frame is printed as a note.
+   frame (absolute); the ratio to the image frame is printed as a note. And the residual view's
+   frame (DropPath on the stack of residual blocks: the gates, the training pass of the batch
+   through the stack, the outputs' bytes), measured the same way at its defaults (8 blocks, a
+   batch of 8, row and batch mode) and at its largest setting (16 x 16); no target in the
+   issue: its ratio to the image frame is reported.
 c. Bytes per frame on the wire (count=1, astronaut, mean and max over 5 iterations): every
    feature-map method, the pooling view and the image view's standard dropout for reference.
    Target: <= 60 KB for feature maps.
@@ -87,6 +91,12 @@ FEATURE_CASES: tuple[tuple[str, str, dict[str, str]], ...] = (
 )
 # The dense view's methods (the toy network, default parameters) in table b.
 DENSE_CASES: tuple[str, ...] = ("standard", "gaussian", "alpha", "dropconnect", "standout")
+# The residual view's rows in table b: (label, the method's parameters, the view's own).
+RESIDUAL_CASES: tuple[tuple[str, dict[str, str], dict[str, str]], ...] = (
+    ("row, 8 x 8", {}, {}),
+    ("batch, 8 x 8", {"mode": "batch"}, {}),
+    ("row, 16 x 16", {}, {"blocks": "16", "batch": "16"}),
+)
 WIRE_ITERATIONS = 5
 STUDY_IMAGES = ("astronaut", "cat")
 STUDY_REPEATS = 5
@@ -291,15 +301,17 @@ def in_process(picture: Any) -> list[tuple[str, float, float]]:
     return rows
 
 
-def dense_frame_function(method: str, params: dict[str, ParamValue], picture: Any) -> Any:
-    """One request's work for the dense view's diagram frame, the theory computed once here
-    beforehand (the endpoint asks for it on every request; the view hands back its cached
-    one): frames, theory_json, header and body; iterations vary."""
-    view = BUILT["dense"]
+def dense_frame_function(
+    method: str, params: dict[str, ParamValue], picture: Any, view_id: str = "dense"
+) -> Any:
+    """One request's work for the dense view's diagram frame (or ``view_id``'s), the theory
+    computed once here beforehand (the endpoint asks for it on every request; the view hands
+    back its cached one): frames, theory_json, header and body; iterations vary."""
+    view = BUILT[view_id]
     scene = view.scene(picture)
     theory = view.theory(method, params, scene, seed=0)
     height, width = picture.shape[1:]
-    context = {"view": "dense", "method": method, "image": IMAGE, "width": width}
+    context = {"view": view_id, "method": method, "image": IMAGE, "width": width}
     context |= {"height": height, "seed": 0, "params": params}
     iterations = itertools.count()
 
@@ -325,6 +337,19 @@ def dense_in_process(picture: Any) -> list[tuple[str, float, float]]:
     return rows
 
 
+def residual_in_process(picture: Any) -> list[tuple[str, float, float]]:
+    """(case, residual frame ms, image ms of the same interleaved run) per residual case."""
+    image = frame_function("image", "standard", params_of("image", "standard"), picture)
+    rows = []
+    for label, method_given, view_given in RESIDUAL_CASES:
+        params = validate_params(get_method("droppath"), method_given)
+        params |= validate_own_params(get_view("residual"), view_given)
+        ours = dense_frame_function("droppath", params, picture, view_id="residual")
+        times = median_ms({"residual": ours, "image": image}, budget_s=1.0)
+        rows.append((label, times["residual"], times["image"]))
+    return rows
+
+
 def over_http(url: str, repeats: int) -> dict[str, list[float]]:
     """Wall ms of ``GET /api/frames`` count=1 per view, the views alternating, keep-alive."""
     cases = {view: params_of(view, "standard") for view in ("image", "feature_maps")}
@@ -347,11 +372,14 @@ def print_server(
     rows: list[tuple[str, float, float]] | None,
     dense: list[tuple[str, float, float]] | None,
     http: dict[str, list[float]] | None,
+    residual: list[tuple[str, float, float]] | None = None,
 ) -> None:
     if rows is not None:
         print_feature_server(rows)
     if dense is not None:
         print_dense_server(dense, heading=rows is None)
+    if residual is not None:
+        print_residual_server(residual)
     if http is not None:
         print_http(http)
 
@@ -399,6 +427,22 @@ def print_dense_server(rows: list[tuple[str, float, float]], heading: bool) -> N
             f"{method:<20}{ours:>8.2f}{image:>10.2f}{ours / image:>7.2f}x  "
             f"{verdict(ours <= TARGET_DENSE_FRAME_MS)}"
         )
+
+
+def print_residual_server(rows: list[tuple[str, float, float]]) -> None:
+    print(
+        "\nresidual view, DropPath on the stack (droppath, p = 0.2, linear decay; blocks x batch "
+        "of 24 x 24 x 8 patches of the picture): frames + theory_json + build_header + "
+        "to_binary in-process, the theory (test network, 32-pass ensemble) once beforehand as "
+        f"for the dense view, interleaved with the image frame ({IMAGE} 512 x 512, standard "
+        "dropout; median_ms, ~1 s per row)"
+    )
+    print("no target in the issue: the ratio to the image frame is reported")
+    header = f"{'residual case':<20}{'ms':>8}{'image ms':>10}{'ratio':>8}"
+    print(header)
+    print("-" * len(header))
+    for label, ours, image in rows:
+        print(f"{label:<20}{ours:>8.2f}{image:>10.2f}{ours / image:>7.2f}x")
 
 
 def print_http(http: dict[str, list[float]]) -> None:
@@ -661,11 +705,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     # In-process figures first, before the server and the browser exist: nothing else of ours
     # competes for the CPU. Tables are printed in the order a-e at the end.
-    frames = dense = study = None
+    frames = dense = residual = study = None
     if "b" in parts and "feature_maps" in views:
         frames = in_process(store.get(IMAGE).tensor)
     if "b" in parts:
         dense = dense_in_process(store.get(IMAGE).tensor)
+        residual = residual_in_process(store.get(IMAGE).tensor)
     if "e" in parts:
         study = study_times(store)
     cold = http = sizes = pooled = None
@@ -689,7 +734,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if cold is not None:
         print_cold(cold, args.loads, args.waterfall)
     if frames is not None or dense is not None:
-        print_server(frames, dense, http)
+        print_server(frames, dense, http, residual)
     if sizes is not None:
         print_wire(sizes)
     if pooled is not None:
