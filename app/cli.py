@@ -19,6 +19,7 @@ Errors name the option and what it allows, on stderr, with exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +32,8 @@ from .config import Settings
 from .errors import ApiError
 from .export import EXPORT_OPTIONS, FORMATS, parse_options, render_export
 from .images import SAMPLES, ImageStore, normalise, upload_id
+from .serve import DEFAULT_HOST, DEFAULT_PORT, default_workers
+from .serve import serve as serve_app
 from .state import PANELS, parse_state
 
 EXTENSIONS = {".gif": "gif", ".mp4": "mp4", ".html": "html", ".htm": "html"}
@@ -73,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--theme", help="light (default) or contrast (white on black)")
     render.add_argument("--stats", action="store_true", help="html: statistics and a chart")
     render.add_argument("--out", required=True, help="the file: .gif, .mp4 or .html")
+    serve = commands.add_parser(
+        "serve",
+        help="run the web app with several worker processes (a deployment)",
+        description="Serve the lab on HOST:PORT with WORKERS processes sharing one upload "
+        "directory (DROPOUT_LAB_UPLOADS). Each option defaults to the environment variable of "
+        "its name, then to 127.0.0.1, 8000 and one worker per core.",
+    )
+    serve.add_argument("--host", default=os.environ.get("HOST", DEFAULT_HOST))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
+    serve.add_argument(
+        "--workers", type=int, default=int(os.environ.get("WORKERS", 0)) or default_workers()
+    )
     return parser
 
 
@@ -186,6 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "render":
             return render(args, extra)
+        if args.command == "serve":
+            if extra:
+                raise UsageError(extra[0], "unexpected argument", "--host, --port, --workers")
+            serve_app(args.host, args.port, args.workers)
+            return 0
     except (ApiError, ParamError, UsageError) as error:
         allowed = f" (allowed: {error.allowed})" if error.allowed else ""
         print(

@@ -26,7 +26,22 @@ class Settings:
     image_cache_size: int = 64
     study_cache_size: int = 32  # a reconstruction study: about 150 KB of JSON
     scene_cache_size: int = 64  # a feature-map scene holds 8 maps of 128 x 128: 0.5 MB
-    max_training_runs: int = 2  # dense-view training runs at once per process; then 503
+    max_training_runs: int = 2  # training runs (any view) at once per process; then 503
+    # Requests that compute (frames, scenes, exports, uploads): at most cpu_workers at once per
+    # process and cpu_queue waiting; past that 503 at once (app/capacity.py).
+    cpu_workers: int = field(
+        default_factory=lambda: (
+            int(os.environ.get("DROPOUT_LAB_CPU_WORKERS", 0)) or max(2, os.cpu_count() or 1)
+        )
+    )
+    cpu_queue: int = field(default_factory=lambda: int(os.environ.get("DROPOUT_LAB_CPU_QUEUE", 64)))
+    # The upload directory's bound: past it the least recently used uploads are deleted
+    # (samples live elsewhere and are never touched).
+    max_upload_store_bytes: int = field(
+        default_factory=lambda: (
+            int(os.environ.get("DROPOUT_LAB_UPLOAD_STORE_MB", 512)) * 1024 * 1024
+        )
+    )
 
     @property
     def static_dir(self) -> Path:

@@ -8,14 +8,16 @@ converted to RGB (transparency composited on white), resized so its long side is
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import os
 import re
 import threading
 import uuid
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +126,9 @@ def _to_rgb(picture: Image.Image) -> Image.Image:
     return picture.convert("RGB")
 
 
+SAMPLE_MAX_PIXELS = 40_000_000  # the shipped pictures are far smaller
+
+
 def upload_id(data: bytes) -> str:
     """Uploads are named by the SHA-256 of the bytes sent: the same file, the same id."""
     return "u" + hashlib.sha256(data).hexdigest()[:24]
@@ -137,14 +142,28 @@ class ImageStore:
         self._cache: OrderedDict[str, StoredImage] = OrderedDict()
         self._lock = threading.Lock()
 
+    def ready(self) -> bool:
+        """Whether this worker can serve: the samples decode and uploads can be written (the
+        directory is made if missing)."""
+        try:
+            self.samples()
+            self.settings.upload_dir.mkdir(parents=True, exist_ok=True)
+        except (OSError, ApiError):
+            return False
+        return os.access(self.settings.upload_dir, os.W_OK)
+
     def samples(self) -> list[StoredImage]:
         return [self.get(sample.id) for sample in SAMPLES]
 
     def get(self, image_id: str) -> StoredImage:
         with self._lock:
-            if image_id in self._cache:
+            cached = self._cache.get(image_id)
+            if cached is not None:
                 self._cache.move_to_end(image_id)
-                return self._cache[image_id]
+        if cached is not None:
+            if UPLOAD_ID.match(image_id):
+                self._keep_on_disk(cached)
+            return cached
         stored = self._load(image_id)
         self._remember(stored)
         return stored
@@ -153,30 +172,67 @@ class ImageStore:
         image_id = upload_id(data)
         png, tensor = normalise(data, self.settings)
         path = self._upload_path(image_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            # A private temporary name per request: two requests uploading the same file at once
-            # each write their own copy, and the atomic rename lets the last one win.
-            temporary = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.tmp")
-            try:
-                temporary.write_bytes(png)
-                temporary.replace(path)
-            finally:
-                temporary.unlink(missing_ok=True)
+        if path.exists():
+            _touch(path)
+        else:
+            self._write(path, png)
+        self._evict(keep=path)
         stored = _stored(image_id, "your image", "uploaded", png, tensor)
         self._remember(stored)
         return stored
+
+    def _keep_on_disk(self, stored: StoredImage) -> None:
+        """An upload in use stays in the shared directory for the other workers: its time is
+        refreshed, or, if eviction took it meanwhile, it is written back from memory."""
+        path = self._upload_path(stored.id)
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            self._write(path, stored.png)
+
+    def _write(self, path: Path, png: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A private temporary name per request: two requests writing the same file at once each
+        # write their own copy, and the atomic rename lets the last one win.
+        temporary = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.tmp")
+        try:
+            temporary.write_bytes(png)
+            temporary.replace(path)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def _evict(self, keep: Path) -> None:
+        """Bound the upload directory to ``max_upload_store_bytes``: delete the least recently
+        used uploads (by modification time, which every use refreshes) until it fits, never
+        ``keep`` (the one just added). Samples live elsewhere and are never touched. Safe with
+        several workers on one directory: a file another one deleted first is skipped."""
+        files = []
+        for path in self.settings.upload_dir.glob("u*.png"):
+            with contextlib.suppress(FileNotFoundError):
+                info = path.stat()
+                files.append((info.st_mtime, info.st_size, path))
+        total = sum(size for _, size, _ in files)
+        for _, size, path in sorted(files):
+            if total <= self.settings.max_upload_store_bytes:
+                break
+            if path != keep:
+                path.unlink(missing_ok=True)
+                total -= size
 
     def _load(self, image_id: str) -> StoredImage:
         for sample in SAMPLES:
             if sample.id == image_id:
                 data = (self.settings.samples_dir / sample.file).read_bytes()
-                png, tensor = normalise(data, self.settings)
+                # The shipped samples are trusted: the upload limit on pixels is not theirs.
+                trusted = replace(self.settings, max_source_pixels=SAMPLE_MAX_PIXELS)
+                png, tensor = normalise(data, trusted)
                 return _stored(sample.id, sample.title, sample.credit, png, tensor)
         if UPLOAD_ID.match(image_id):
             path = self._upload_path(image_id)
-            if path.exists():
-                png, tensor = normalise(path.read_bytes(), self.settings)
+            with contextlib.suppress(FileNotFoundError):
+                data = path.read_bytes()
+                _touch(path)
+                png, tensor = normalise(data, self.settings)
                 return _stored(image_id, "your image", "uploaded", png, tensor)
         known = ", ".join(sample.id for sample in SAMPLES)
         raise ApiError(404, "image", f"no image {image_id!r}", f"{known}, or the id of an upload")
@@ -190,6 +246,12 @@ class ImageStore:
             self._cache.move_to_end(stored.id)
             while len(self._cache) > self.settings.image_cache_size:
                 self._cache.popitem(last=False)
+
+
+def _touch(path: Path) -> None:
+    """Mark an upload as used now: eviction deletes the least recently used first."""
+    with contextlib.suppress(FileNotFoundError):
+        os.utime(path)
 
 
 def _stored(

@@ -39,17 +39,23 @@ SERVE = (
 
 
 @contextlib.contextmanager
-def serve(upload_dir: Path, log_path: Path | None = None, wait_s: float = 60) -> Iterator[str]:
+def serve(
+    upload_dir: Path,
+    log_path: Path | None = None,
+    wait_s: float = 60,
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
     """``uvicorn app.main:app`` on 127.0.0.1:<free port> for the ``with`` block; its base URL.
 
-    Uploads go to ``upload_dir``; the server's output to ``log_path`` (else to this process's).
-    ``RuntimeError`` if it exits or does not answer ``/healthz`` within ``wait_s`` seconds.
+    Uploads go to ``upload_dir``; the server's output to ``log_path`` (else to this process's);
+    ``env`` adds to its environment (``DROPOUT_LAB_CPU_WORKERS``…). ``RuntimeError`` if it
+    exits or does not answer ``/healthz`` within ``wait_s`` seconds.
     """
     listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listening.bind(("127.0.0.1", 0))
     listening.listen(128)
     url = f"http://127.0.0.1:{listening.getsockname()[1]}"
-    env = dict(os.environ, DROPOUT_LAB_UPLOADS=str(upload_dir))
+    env = dict(os.environ, DROPOUT_LAB_UPLOADS=str(upload_dir), **(env or {}))
     with contextlib.ExitStack() as stack:
         log = stack.enter_context(log_path.open("wb")) if log_path else None
         process = subprocess.Popen(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from . import errors, wire
+from .caching import ConditionalGet
+from .capacity import CpuGate, CpuLoad
 from .config import Settings
 from .framing import FramingPolicy
 from .images import ImageStore
@@ -27,9 +33,18 @@ their ranges) are listed by `GET /api/methods`; errors are JSON
 """
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Before the first request: the samples decoded, the upload directory (possibly a volume
+    shared with other workers and containers) made. ``/healthz`` checks both again."""
+    await asyncio.to_thread(app.state.images.ready)
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="Dropout Lab",
         version="0.1.0",
         description=DESCRIPTION,
@@ -55,6 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "video/mp4",
         ),
     )
+    # Inside out: gzip, then the CPU gate (a request that computes waits for a place or gets
+    # 503 at once), then ETags and 304 (answered before the gate), then the security headers.
+    app.state.load = CpuLoad(settings.cpu_workers, settings.cpu_queue)
+    app.add_middleware(CpuGate, load=app.state.load)
+    app.add_middleware(ConditionalGet)
     app.add_middleware(FramingPolicy)
     app.include_router(api.router)
     app.include_router(export.router)

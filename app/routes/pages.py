@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
@@ -249,5 +250,15 @@ def docs(request: Request) -> HTMLResponse:
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz(request: Request) -> JSONResponse:
+    """Readiness, for a load balancer or Docker's HEALTHCHECK: 200 once this worker has decoded
+    the samples and can write uploads, else 503. ``pid`` names the worker process, ``load``
+    its computing requests (running, waiting, shed with 503; app/capacity.py)."""
+    state = request.app.state
+    ready = state.images.ready()
+    body = {
+        "status": "ok" if ready else "starting",
+        "pid": os.getpid(),
+        "load": state.load.stats,
+    }
+    return JSONResponse(body, 200 if ready else 503, headers={"Cache-Control": "no-store"})

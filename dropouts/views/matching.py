@@ -33,6 +33,10 @@ MATCHED: dict[str, str] = {
     "droppath": "p",  # the last block's drop rate (linear rule) or every block's
     "standout": "beta",  # the offset of the KEEP probability's logit: more beta, fewer dropped
     "mc_dropout": "p",  # the passes' masks drop p
+    "rnndrop": "p",
+    "recurrent": "p",
+    "variational_rnn": "p",  # the mask on h; the input's p_input stays
+    "zoneout": "zoneout_c",  # the share of cell units held (the hidden state's stays)
     "compression": "threshold",  # the share of weights pruned: a higher log alpha prunes fewer
 }
 # Parameters that drop LESS as they grow.
