@@ -13,6 +13,32 @@ export class ApiError extends Error {
   }
 }
 
+// A busy server answers 503 with Retry-After (app/capacity.py): ask again after it, quietly,
+// waiting longer each time (with jitter, so that a class does not come back all at once), at
+// most RETRIES times; then the 503 is the answer.
+const RETRIES = 4;
+const LONGEST_WAIT_S = 8;
+
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) { reject(signal.reason); return; }
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => { clearTimeout(timer); reject(signal.reason); }, { once: true });
+  });
+}
+
+// fetch(url, init); a 503 is asked again as above unless `retry` is false (a prefetch gives
+// up at once).
+export async function fetchPatiently(url, init = {}, { retry = true } = {}) {
+  for (let attempt = 0; ; attempt += 1) {
+    const response = await fetch(url, init);
+    if (response.status !== 503 || !retry || attempt >= RETRIES) return response;
+    const after = Number(response.headers.get("Retry-After")) || 1;
+    const seconds = Math.min(LONGEST_WAIT_S, after * 2 ** attempt) * (0.5 + Math.random());
+    await pause(seconds * 1000, init.signal);
+  }
+}
+
 async function failure(response) {
   let detail = { field: "request", message: `HTTP ${response.status}`, allowed: "" };
   try {
@@ -93,15 +119,17 @@ async function readContainer(response) {
   return { header, body: buffer.subarray(8 + headerLength) };
 }
 
-export async function fetchFrames(state, start, count, signal) {
-  const { header, body } = await readContainer(await fetch(`/api/frames?${frameQuery(state, start, count)}`, { signal }));
+// `retry`: ask again after a 503 (the panel's own requests); a prefetch gives up at once.
+export async function fetchFrames(state, start, count, signal, { retry = true } = {}) {
+  const url = `/api/frames?${frameQuery(state, start, count)}`;
+  const { header, body } = await readContainer(await fetchPatiently(url, { signal }, { retry }));
   const frames = await Promise.all(header.frames.map((frame) => decodeArrays(frame, body)));
   return { header, frames };
 }
 
 export async function fetchSeries(state, count, signal) {
   const query = frameQuery(state, 0, count, { masks: "false", format: "json" });
-  const response = await fetch(`/api/frames?${query}`, { signal });
+  const response = await fetchPatiently(`/api/frames?${query}`, { signal });
   if (!response.ok) throw await failure(response);
   return response.json();
 }
@@ -109,12 +137,12 @@ export async function fetchSeries(state, count, signal) {
 // What a view draws once per image (GET /api/scene): its header, with the arrays decoded.
 export async function fetchScene(view, image) {
   const query = new URLSearchParams({ view, image });
-  const { header, body } = await readContainer(await fetch(`/api/scene?${query}`));
+  const { header, body } = await readContainer(await fetchPatiently(`/api/scene?${query}`));
   return { ...header, arrays: await decodeArrays(header.arrays, body) };
 }
 
 export async function fetchJson(path, params) {
-  const response = await fetch(`${path}?${new URLSearchParams(params)}`);
+  const response = await fetchPatiently(`${path}?${new URLSearchParams(params)}`);
   if (!response.ok) throw await failure(response);
   return response.json();
 }
@@ -122,7 +150,7 @@ export async function fetchJson(path, params) {
 export async function uploadImage(file) {
   const body = new FormData();
   body.append("file", file);
-  const response = await fetch("/api/images", { method: "POST", body });
+  const response = await fetchPatiently("/api/images", { method: "POST", body });
   if (!response.ok) throw await failure(response);
   return response.json();
 }
@@ -132,7 +160,7 @@ export async function fetchCode(state, names) {
   const query = new URLSearchParams([...paramQuery(state)].filter(([name]) => names.includes(name)));
   query.set("method", state.method);
   query.set("seed", String(state.seed));
-  const response = await fetch(`/api/code?${query}`);
+  const response = await fetchPatiently(`/api/code?${query}`);
   if (!response.ok) throw await failure(response);
   return response.json();
 }

@@ -95,7 +95,8 @@ export class FrameCache {
   #fetchOne(snapshot, key, id, ahead) {
     const controller = new AbortController();
     const request = { id, key, controller, ahead, claimed: false, done: false, promise: null };
-    request.promise = fetchFrames(snapshot, snapshot.iteration, 1, controller.signal).then(({ header, frames }) => {
+    const retry = !ahead; // the panel's own request waits out a busy server; a prefetch does not
+    request.promise = fetchFrames(snapshot, snapshot.iteration, 1, controller.signal, { retry }).then(({ header, frames }) => {
       this.store(key, header, frames);
     });
     this.single.set(id, request);
@@ -113,7 +114,7 @@ export class FrameCache {
     const count = Math.min(CHUNK, ITERATIONS - start);
     const id = `${key}|${start}`;
     if (this.requests.has(id) || count <= 0) return;
-    const request = fetchFrames(snapshot, start, count)
+    const request = fetchFrames(snapshot, start, count, undefined, { retry: false })
       .then(({ header, frames }) => this.store(key, header, frames))
       .catch(() => {})
       .finally(() => this.requests.delete(id));
