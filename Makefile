@@ -6,10 +6,15 @@ PIP := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraint
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck pytest bench chromium clean
+.PHONY: run serve test lint typecheck pytest bench load chromium clean
 
 run: $(VENV)/.installed
 	$(BIN)/uvicorn app.main:app --host 127.0.0.1 --port 8000
+
+# A deployment: WORKERS processes (default one per core) on HOST:PORT (default 0.0.0.0:8000),
+# sharing the upload directory DROPOUT_LAB_UPLOADS (default var/uploads).
+serve: $(VENV)/.installed
+	HOST=$${HOST:-0.0.0.0} $(BIN)/dropout-lab serve
 
 test: $(VENV)/.installed-dev chromium lint typecheck pytest
 
@@ -17,6 +22,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -27,6 +33,11 @@ pytest: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m benchmarks
+
+# The load test (not part of make test): the server as `make serve` runs it, on loopback,
+# at 50 and at 200 simulated users, bounded in time; the figures are in the README.
+load: $(VENV)/.installed-dev
+	$(BIN)/python -m benchmarks.load
 
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }

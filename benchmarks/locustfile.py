@@ -1,0 +1,145 @@
+"""The load test's students (locust): what a class does with the lab during a lecture.
+
+Each simulated user opens the page, then mostly moves a slider (a frame of a new setting, one
+request per value, on every view), sometimes lets it play (a chunk of eight iterations), and
+rarely uploads a picture, runs a training or exports a GIF. Request names are kinds
+("frame <view>", "page", "upload"…) so that the report gives percentiles per kind. A 503 is
+recorded as a failure named "503 shed" (the server says it is full), anything else unexpected
+under its status.
+
+Run by ``python -m benchmarks.load`` (``make load``); alone:
+``locust -f benchmarks/locustfile.py --host http://127.0.0.1:8000``.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from typing import Any
+
+from locust import HttpUser, between, task
+from PIL import Image
+
+from dropouts.registry import METHODS, Param
+from dropouts.views import views_of
+from dropouts.views.matching import MATCHED
+
+# The slider a student moves in each view: the method's main parameter, but for Monte Carlo
+# dropout the number of passes T (each p is a new training run, T reuses it).
+SLIDER_OF = {"mc_dropout": "T"}
+PAIRS = [
+    (view, method.id, method.param(SLIDER_OF.get(method.id, MATCHED[method.id])))
+    for method in METHODS
+    for view in views_of(method.id, method.views)
+]
+
+
+def slider_value(param: Param) -> str:
+    """A value the slider can take (its steps: students' values repeat across the class)."""
+    low, high = float(param.min or 0.0), float(param.max or 1.0)
+    step = float(param.step or (high - low) / 20)
+    if param.name == "p":  # p in its useful range
+        high = min(high, 0.8)
+    value = low + step * random.randint(0, int((high - low) / step))
+    return str(int(value)) if param.kind == "int" else f"{value:.4g}"
+
+
+def little_picture() -> bytes:
+    """A student's photo, small: a random image of 200 x 150 pixels, as PNG."""
+    noise = random.randbytes(200 * 150 * 3)
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (200, 150), noise).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class Student(HttpUser):
+    wait_time = between(0.3, 1.5)  # a slider drag, a look, the next move
+
+    def on_start(self) -> None:
+        self.view, self.method, self.param = random.choice(PAIRS)
+        self.image = "cat"
+        self.seed = random.randint(0, 3)
+        self.page()
+
+    def get(self, path: str, name: str, **params: Any) -> None:
+        with self.client.get(path, params=params, name=name, catch_response=True) as answer:
+            if answer.status_code == 503:
+                answer.failure("503 shed")
+            elif answer.status_code != 200:
+                answer.failure(f"{answer.status_code} {answer.text[:80]}")
+            else:
+                answer.success()
+
+    @task(2)
+    def page(self) -> None:
+        self.view, self.method, self.param = random.choice(PAIRS)
+        self.get("/", "page", method=self.method, view=self.view)
+        self.get("/static/js/main.js", "static")
+
+    @task(20)
+    def slider(self) -> None:
+        self.get(
+            "/api/frames",
+            f"frame {self.view}",
+            view=self.view,
+            method=self.method,
+            image=self.image,
+            seed=self.seed,
+            start=random.randint(0, 99),
+            count=1,
+            **{self.param.name: slider_value(self.param)},
+        )
+
+    @task(4)
+    def play(self) -> None:
+        start = random.randrange(0, 96, 8)
+        self.get(
+            "/api/frames",
+            "chunk of 8",
+            view=self.view,
+            method=self.method,
+            image=self.image,
+            seed=self.seed,
+            start=start,
+            count=8,
+        )
+
+    @task(1)
+    def upload(self) -> None:
+        files = {"file": ("photo.png", little_picture(), "image/png")}
+        with self.client.post("/api/images", files=files, name="upload", catch_response=True) as a:
+            if a.status_code == 201:
+                self.image = a.json()["id"]
+                a.success()
+            else:
+                a.failure("503 shed" if a.status_code == 503 else f"{a.status_code}")
+
+    @task(1)
+    def training(self) -> None:
+        """A training run of the dense view, read to its end (a few seeds: replayed once done)."""
+        with self.client.get(
+            "/api/train",
+            params={"method": "standard", "seed": random.randint(0, 2)},
+            name="training run",
+            stream=True,
+            catch_response=True,
+        ) as answer:
+            if answer.status_code != 200:
+                answer.failure("503 shed" if answer.status_code == 503 else f"{answer.status_code}")
+                return
+            for _ in answer.iter_lines():
+                pass
+            answer.success()
+
+    @task(1)
+    def export(self) -> None:
+        self.get(
+            "/api/export",
+            "export gif",
+            method=self.method,
+            view=self.view,
+            seed=random.randint(0, 1000),
+            format="gif",
+            frames=16,
+            size="320x180",
+        )
