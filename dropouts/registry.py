@@ -784,7 +784,8 @@ METHODS: tuple[Method, ...] = (
         summary="Units keep their previous value instead of being zeroed.",
         formula=r"c_t = d^c \odot c_{t-1} + (1-d^c) \odot \tilde c_t,\quad "
         r"h_t = d^h \odot h_{t-1} + (1-d^h) \odot \tilde h_t",
-        test_time="The expectation: h_t = z·h_{t-1} + (1-z)·h̃_t.",
+        test_time="The expectation: each unit keeps z of its previous value and takes 1 − z of "
+        "the new one (z = zoneout on c for c, zoneout on h for h).",
         params=(
             Param(
                 "zoneout_c",

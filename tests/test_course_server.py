@@ -7,9 +7,9 @@ on loopback (the gate lives in the event loop and needs real concurrent connecti
 
 from __future__ import annotations
 
-import asyncio
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -162,25 +162,27 @@ def test_an_upload_in_use_is_written_back_if_it_was_evicted(tmp_path: Path) -> N
 # ---------------------------------------------------------------- load shedding
 
 
-async def _flood(url: str, count: int) -> list[tuple[int, float, httpx.Headers, Any]]:
-    """``count`` distinct slow requests at once (GIF exports of different seeds)."""
-    async with httpx.AsyncClient(timeout=120) as client:
+def _flood(url: str, count: int) -> list[tuple[int, float, httpx.Headers, Any]]:
+    """``count`` distinct slow requests at once (GIF exports of different seeds), each on its
+    own connection from its own thread."""
 
-        async def one(seed: int) -> tuple[int, float, httpx.Headers, Any]:
-            started = time.perf_counter()
-            answer = await client.get(
-                f"{url}/api/export?method=standard&format=gif&frames=24&size=480x270&seed={seed}"
-            )
-            body = answer.json() if answer.status_code != 200 else None
-            return answer.status_code, time.perf_counter() - started, answer.headers, body
+    def one(seed: int) -> tuple[int, float, httpx.Headers, Any]:
+        started = time.perf_counter()
+        answer = httpx.get(
+            f"{url}/api/export?method=standard&format=gif&frames=24&size=480x270&seed={seed}",
+            timeout=120,
+        )
+        body = answer.json() if answer.status_code != 200 else None
+        return answer.status_code, time.perf_counter() - started, answer.headers, body
 
-        return await asyncio.gather(*(one(seed) for seed in range(count)))
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
 
 
 def test_past_its_bound_the_server_sheds_load_at_once_and_recovers(tmp_path: Path) -> None:
     limits = {"DROPOUT_LAB_CPU_WORKERS": "1", "DROPOUT_LAB_CPU_QUEUE": "2"}
     with serve(tmp_path / "uploads", tmp_path / "server.log", env=limits) as url:
-        results = asyncio.run(_flood(url, 12))
+        results = _flood(url, 12)
         done = [r for r in results if r[0] == 200]
         shed = [r for r in results if r[0] == 503]
         assert len(done) + len(shed) == 12, [r[0] for r in results]
