@@ -1,13 +1,14 @@
 """Bounded CPU work per process: shed load at once instead of queueing without limit.
 
-The requests that compute (frames, scenes, matches, the reconstruction study, exports, uploads:
-:data:`CPU_PATHS`) run in worker threads, outside the event loop. At most ``workers`` of them
-compute at once in a process and at most ``queue`` more wait for a place; any request past that
-is answered at once with 503 and ``Retry-After``, which the page honours by backing off and
-asking again quietly. So a class of 200 students costs each process a bounded number of threads
-and bounded memory, the answers that are given stay fast, and the process answers normally
-again as soon as the load goes. Training runs and streamed exports hold their place for as long
-as they stream and have their own bound (``app.streaming``).
+The requests that compute run in worker threads, outside the event loop, in three lanes
+(:func:`lane_of`): quick ones (frames, scenes, matches), heavy ones (exports, the
+reconstruction study) and uploads. In each lane at most ``workers`` compute at once in a
+process and at most ``queue`` more wait for a place; any request past that is answered at
+once with 503 and ``Retry-After``, which the page honours by backing off and asking again
+quietly. So a class of 200 students costs each process a bounded number of threads and
+bounded memory, the answers that are given stay fast, and the process answers normally again
+as soon as the load goes. A streamed export holds its place for as long as it renders;
+training runs have their own bound (``app.streaming``).
 
 Requests the server answers without computing (pages, static files, the catalog, a 304 for a
 frame the client already has) never wait here.
@@ -23,21 +24,26 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import error_body
 
-# Paths whose answer is computed (by prefix; the streamed ones have their own bound).
-CPU_PATHS = ("/api/frames", "/api/scene", "/api/match", "/api/reconstruction", "/api/export")
-STREAMED = ("/api/export/events",)
+# Lanes, so that a slider's frame never waits behind an export: quick answers (frames,
+# scenes, matches: milliseconds), heavy ones (exports, streamed or not, the reconstruction
+# study: up to seconds) and uploads (decoding up to 40 million pixels; a class uploads at once
+# and waits for it), each with its own places and queue.
+QUICK_PATHS = ("/api/frames", "/api/scene", "/api/match")
+HEAVY_PATHS = ("/api/export", "/api/reconstruction")
 UPLOAD = "/api/images"
 RETRY_AFTER_S = 1
 
 
-def is_cpu_request(scope: Scope) -> bool:
-    """Whether a request computes: see :data:`CPU_PATHS`; an upload (POST /api/images) too."""
+def lane_of(scope: Scope) -> str | None:
+    """``"quick"``, ``"heavy"``, ``"upload"`` or None (nothing worth gating)."""
     path: str = scope["path"]
-    if path.startswith(STREAMED):
-        return False
     if scope["method"] == "POST" and path == UPLOAD:
-        return True
-    return path.startswith(CPU_PATHS)
+        return "upload"
+    if path.startswith(HEAVY_PATHS):
+        return "heavy"
+    if path.startswith(QUICK_PATHS):
+        return "quick"
+    return None
 
 
 class CpuLoad:
@@ -77,18 +83,19 @@ class CpuLoad:
 
 
 class CpuGate:
-    """ASGI middleware: :func:`is_cpu_request` requests pass ``load.workers`` at a time with at
-    most ``load.queue`` waiting; past that, 503 with ``Retry-After`` at once."""
+    """ASGI middleware: each lane's requests (:func:`lane_of`) pass ``workers`` at a time with
+    at most ``queue`` waiting; past that, 503 with ``Retry-After`` at once."""
 
-    def __init__(self, app: ASGIApp, *, load: CpuLoad) -> None:
+    def __init__(self, app: ASGIApp, *, lanes: dict[str, CpuLoad]) -> None:
         self.app = app
-        self.load = load
+        self.lanes = lanes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_cpu_request(scope):
+        lane = lane_of(scope) if scope["type"] == "http" else None
+        if lane is None:
             await self.app(scope, receive, send)
             return
-        load = self.load
+        load = self.lanes[lane]
         if load.full():
             load.shed += 1
             await _busy(send)

@@ -72,8 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Inside out: gzip, then the CPU gate (a request that computes waits for a place or gets
     # 503 at once), then ETags and 304 (answered before the gate), then the security headers.
-    app.state.load = CpuLoad(settings.cpu_workers, settings.cpu_queue)
-    app.add_middleware(CpuGate, load=app.state.load)
+    app.state.lanes = {
+        "quick": CpuLoad(settings.cpu_workers, settings.cpu_queue),
+        "heavy": CpuLoad(settings.heavy_workers, settings.heavy_queue),
+        "upload": CpuLoad(settings.upload_workers, settings.upload_queue),
+    }
+    app.add_middleware(CpuGate, lanes=app.state.lanes)
     app.add_middleware(ConditionalGet)
     app.add_middleware(FramingPolicy)
     app.include_router(api.router)

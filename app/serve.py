@@ -24,7 +24,17 @@ def default_workers() -> int:
 
 
 def serve(host: str, port: int, workers: int) -> None:
-    """Run uvicorn with ``workers`` processes on ``host:port`` until stopped."""
+    """Run uvicorn with ``workers`` processes on ``host:port`` until stopped. With several,
+    each computes in its share of the cores' threads (``OMP_NUM_THREADS``, unless set): one
+    process per core with one torch thread each, instead of every process spinning a thread
+    team over every core."""
+    if workers > 1:
+        share = max(1, (os.cpu_count() or 1) // workers)
+        os.environ.setdefault("OMP_NUM_THREADS", str(share))
+        os.environ.setdefault("MKL_NUM_THREADS", str(share))
+    # glibc gives every thread that allocates its own arena (up to 8 per core), which a
+    # threaded server fills and never returns: memory grows with load. Two arenas keep it flat.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     uvicorn.run(
         "app.main:app",
         host=host,

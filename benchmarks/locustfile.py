@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import random
+import time
 from typing import Any
 
 from locust import HttpUser, between, task
@@ -27,6 +28,7 @@ from dropouts.views.matching import MATCHED
 # The slider a student moves in each view: the method's main parameter, but for Monte Carlo
 # dropout the number of passes T (each p is a new training run, T reuses it).
 SLIDER_OF = {"mc_dropout": "T"}
+RETRIES = 4  # as the page
 PAIRS = [
     (view, method.id, method.param(SLIDER_OF.get(method.id, MATCHED[method.id])))
     for method in METHODS
@@ -62,21 +64,29 @@ class Student(HttpUser):
         self.page()
 
     def get(self, path: str, name: str, **params: Any) -> None:
-        with self.client.get(path, params=params, name=name, catch_response=True) as answer:
-            if answer.status_code == 503:
-                answer.failure("503 shed")
-            elif answer.status_code != 200:
-                answer.failure(f"{answer.status_code} {answer.text[:80]}")
-            else:
-                answer.success()
+        """GET as the page does: a 503 (recorded as "503 shed") is asked again after its
+        Retry-After, longer each time with jitter, at most RETRIES times (static/js/api.js)."""
+        for attempt in range(RETRIES + 1):
+            with self.client.get(path, params=params, name=name, catch_response=True) as answer:
+                if answer.status_code == 503:  # under its own name: the kind's times are answers'
+                    answer.request_meta["name"] = f"{name} (503)"
+                    answer.failure("503 shed")
+                    wait = float(answer.headers.get("Retry-After", 1)) * 2**attempt
+                elif answer.status_code != 200:
+                    answer.failure(f"{answer.status_code} {answer.text[:80]}")
+                    return
+                else:
+                    answer.success()
+                    return
+            time.sleep(min(8.0, wait) * random.uniform(0.5, 1.5))
 
-    @task(2)
+    @task(6)
     def page(self) -> None:
         self.view, self.method, self.param = random.choice(PAIRS)
         self.get("/", "page", method=self.method, view=self.view)
         self.get("/static/js/main.js", "static")
 
-    @task(20)
+    @task(60)
     def slider(self) -> None:
         self.get(
             "/api/frames",
@@ -90,7 +100,7 @@ class Student(HttpUser):
             **{self.param.name: slider_value(self.param)},
         )
 
-    @task(4)
+    @task(12)
     def play(self) -> None:
         start = random.randrange(0, 96, 8)
         self.get(
@@ -104,7 +114,7 @@ class Student(HttpUser):
             count=8,
         )
 
-    @task(1)
+    @task(2)
     def upload(self) -> None:
         files = {"file": ("photo.png", little_picture(), "image/png")}
         with self.client.post("/api/images", files=files, name="upload", catch_response=True) as a:
@@ -114,22 +124,26 @@ class Student(HttpUser):
             else:
                 a.failure("503 shed" if a.status_code == 503 else f"{a.status_code}")
 
-    @task(1)
+    @task(2)
     def training(self) -> None:
-        """A training run of the dense view, read to its end (a few seeds: replayed once done)."""
-        with self.client.get(
-            "/api/train",
-            params={"method": "standard", "seed": random.randint(0, 2)},
-            name="training run",
-            stream=True,
-            catch_response=True,
-        ) as answer:
-            if answer.status_code != 200:
-                answer.failure("503 shed" if answer.status_code == 503 else f"{answer.status_code}")
-                return
-            for _ in answer.iter_lines():
-                pass
-            answer.success()
+        """A training run of the dense view, read to its end (a few seeds: replayed once done);
+        a 503 waits and asks again, as the page's training panel does."""
+        params = {"method": "standard", "seed": random.randint(0, 2)}
+        for attempt in range(RETRIES + 1):
+            with self.client.get(
+                "/api/train", params=params, name="training run", stream=True, catch_response=True
+            ) as answer:
+                if answer.status_code == 200:
+                    for _ in answer.iter_lines():
+                        pass
+                    answer.success()
+                    return
+                if answer.status_code != 503:
+                    answer.failure(f"{answer.status_code}")
+                    return
+                answer.request_meta["name"] = "training run (503)"
+                answer.failure("503 shed")
+            time.sleep(min(8.0, 2.0 * 2**attempt) * random.uniform(0.5, 1.5))
 
     @task(1)
     def export(self) -> None:

@@ -109,7 +109,7 @@ def test_a_304_is_answered_even_when_the_server_is_full(tmp_path: Path) -> None:
     """The conditional GET is answered before the CPU gate: a full server still says 304."""
     with make_client(tmp_path) as client:
         tag = client.get(FRAMES).headers["etag"]
-        load = client.app.state.load  # type: ignore[attr-defined]
+        load = client.app.state.lanes["quick"]  # type: ignore[attr-defined]
         load.running = load.workers + load.queue  # as if every place were taken
         try:
             busy = client.get(FRAMES)
@@ -180,7 +180,7 @@ def _flood(url: str, count: int) -> list[tuple[int, float, httpx.Headers, Any]]:
 
 
 def test_past_its_bound_the_server_sheds_load_at_once_and_recovers(tmp_path: Path) -> None:
-    limits = {"DROPOUT_LAB_CPU_WORKERS": "1", "DROPOUT_LAB_CPU_QUEUE": "2"}
+    limits = {"DROPOUT_LAB_HEAVY_WORKERS": "1", "DROPOUT_LAB_HEAVY_QUEUE": "2"}
     with serve(tmp_path / "uploads", tmp_path / "server.log", env=limits) as url:
         results = _flood(url, 12)
         done = [r for r in results if r[0] == 200]
@@ -194,16 +194,17 @@ def test_past_its_bound_the_server_sheds_load_at_once_and_recovers(tmp_path: Pat
         assert max(seconds for _, seconds, _, _ in shed) < min(seconds for _, seconds, _, _ in done)
         health = httpx.get(f"{url}/healthz").json()
         assert health["status"] == "ok"
-        assert health["load"]["running"] == 0 and health["load"]["waiting"] == 0
-        assert health["load"]["shed"] == len(shed)
+        heavy = health["load"]["heavy"]
+        assert heavy["running"] == 0 and heavy["waiting"] == 0 and heavy["shed"] == len(shed)
         assert httpx.get(f"{url}{FRAMES}").status_code == 200  # answers normally again
+        assert health["load"]["quick"]["shed"] == 0  # the exports never held up the frames
     assert "Traceback" not in (tmp_path / "server.log").read_text()
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/api/methods", "/static/js/main.js"])
 def test_the_gate_leaves_requests_that_do_not_compute_alone(tmp_path: Path, path: str) -> None:
     with make_client(tmp_path, cpu_workers=1, cpu_queue=0) as client:
-        load = client.app.state.load  # type: ignore[attr-defined]
+        load = client.app.state.lanes["quick"]  # type: ignore[attr-defined]
         load.running = 1
         try:
             assert client.get(path).status_code == 200

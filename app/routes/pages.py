@@ -259,6 +259,6 @@ def healthz(request: Request) -> JSONResponse:
     body = {
         "status": "ok" if ready else "starting",
         "pid": os.getpid(),
-        "load": state.load.stats,
+        "load": {lane: load.stats for lane, load in state.lanes.items()},
     }
     return JSONResponse(body, 200 if ready else 503, headers={"Cache-Control": "no-store"})
