@@ -193,3 +193,27 @@ export async function readEvents(url, signal, onEvent) {
   }
 }
 
+// A training run's event stream (GET /api/train…): `handlers[name](data)` for each event; an
+// `error` event is thrown. A full server answers 503: back off and ask again, quietly (a run
+// this one replaces may hold its place a moment longer), at most RETRIES times.
+export async function readRunEvents(url, signal, handlers) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await readEvents(url, signal, (name, data) => {
+        if (name === "error") throw new Error(`${data.error.field}: ${data.error.message}`);
+        handlers[name]?.(data);
+      });
+      return;
+    } catch (error) {
+      if (error.status !== 503 || attempt >= RETRIES || signal.aborted) throw error;
+      await pause(250 * 2 ** attempt, signal);
+    }
+  }
+}
+
+// What a training panel says when its run could not be had.
+export function runFailure(error) {
+  return error.status === 503
+    ? "The server is training as many networks as it can: try again in a moment."
+    : `Training failed: ${error.message}`;
+}

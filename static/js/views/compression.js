@@ -7,7 +7,7 @@
 // (GET /api/train/compression): the loss split into its data term and its KL term. Every number
 // arrives computed from the server; this module only draws.
 
-import { readEvents } from "../api.js";
+import { readRunEvents, runFailure } from "../api.js";
 import { OKABE_ITO } from "../colours.js";
 import { renderControls } from "../controls.js";
 import { element, quietForm } from "../dom.js";
@@ -647,29 +647,15 @@ class CompressionTraining {
     this.status.textContent = "Starting…";
     this.history = { step: [], data: [], klWeighted: [], kl: [], loss: [], before: [], after: [], dense: [], pruned: [] };
     try {
-      // A full server answers 503: back off and ask again, quietly (the run this one replaces
-      // may still hold its place for a moment), as the dense view's panel does.
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          await readEvents(`/api/train/compression?${query}`, controller.signal, (name, data) => {
-            if (name === "info") this.#info(data);
-            else if (name === "progress") this.#progress(data);
-            else if (name === "done") this.#done(data);
-            else if (name === "error") throw new Error(`${data.error.field}: ${data.error.message}`);
-          });
-          break;
-        } catch (error) {
-          if (error.status !== 503 || attempt >= 4 || controller.signal.aborted) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
-          if (controller.signal.aborted) return;
-        }
-      }
+      await readRunEvents(`/api/train/compression?${query}`, controller.signal, {
+        info: (data) => this.#info(data),
+        progress: (data) => this.#progress(data),
+        done: (data) => this.#done(data),
+      });
     } catch (error) {
       if (controller.signal.aborted) return;
       this.probe.state = "failed";
-      this.status.textContent = error.status === 503
-        ? "The server is training as many networks as it can: try again in a moment."
-        : `Training failed: ${error.message}`;
+      this.status.textContent = runFailure(error);
     } finally {
       if (this.controller === controller) {
         this.controller = null;

@@ -5,7 +5,7 @@
 // same run (same setting and seed: the server trains it once). A new run (or leaving the page)
 // aborts the old request, and the server stops training it.
 
-import { readEvents } from "../api.js";
+import { readRunEvents, runFailure } from "../api.js";
 import { renderControls } from "../controls.js";
 import { element, quietForm } from "../dom.js";
 import { loadPlotly } from "../plotly.js";
@@ -127,28 +127,15 @@ export class UncertaintyTraining {
     this.status.textContent = "Starting…";
     this.history = { steps: [], train: [], test: [] };
     try {
-      // A full server answers 503: back off and ask again, quietly.
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          await readEvents(`/api/train/uncertainty?${query}`, controller.signal, (name, data) => {
-            if (name === "info") this.#info(data);
-            else if (name === "snapshot") this.#snapshot(data);
-            else if (name === "done") this.#done();
-            else if (name === "error") throw new Error(`${data.error.field}: ${data.error.message}`);
-          });
-          break;
-        } catch (error) {
-          if (error.status !== 503 || attempt >= 4 || controller.signal.aborted) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
-          if (controller.signal.aborted) return;
-        }
-      }
+      await readRunEvents(`/api/train/uncertainty?${query}`, controller.signal, {
+        info: (data) => this.#info(data),
+        snapshot: (data) => this.#snapshot(data),
+        done: () => this.#done(),
+      });
     } catch (error) {
       if (controller.signal.aborted) return;
       this.probe.state = "failed";
-      this.status.textContent = error.status === 503
-        ? "The server is training as many networks as it can: try again in a moment."
-        : `Training failed: ${error.message}`;
+      this.status.textContent = runFailure(error);
     } finally {
       if (this.controller === controller) {
         this.controller = null;
