@@ -193,22 +193,28 @@ export async function readEvents(url, signal, onEvent) {
   }
 }
 
-// A training run's event stream (GET /api/train…): `handlers[name](data)` for each event; an
-// `error` event is thrown. A full server answers 503: back off and ask again, quietly (a run
-// this one replaces may hold its place a moment longer), at most RETRIES times.
-export async function readRunEvents(url, signal, handlers) {
+// An event stream that a full server may refuse with 503 (a training run, an export): back off
+// and ask again, quietly (a run this one replaces may hold its place a moment longer), at most
+// RETRIES times; onEvent(name, data) as readEvents.
+export async function readEventsPatiently(url, signal, onEvent) {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await readEvents(url, signal, (name, data) => {
-        if (name === "error") throw new Error(`${data.error.field}: ${data.error.message}`);
-        handlers[name]?.(data);
-      });
+      await readEvents(url, signal, onEvent);
       return;
     } catch (error) {
       if (error.status !== 503 || attempt >= RETRIES || signal.aborted) throw error;
       await pause(250 * 2 ** attempt, signal);
     }
   }
+}
+
+// A training run's event stream (GET /api/train…): `handlers[name](data)` for each event; an
+// `error` event is thrown.
+export function readRunEvents(url, signal, handlers) {
+  return readEventsPatiently(url, signal, (name, data) => {
+    if (name === "error") throw new Error(`${data.error.field}: ${data.error.message}`);
+    handlers[name]?.(data);
+  });
 }
 
 // What a training panel says when its run could not be had.

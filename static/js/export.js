@@ -4,7 +4,7 @@
 // request cancels the export. Read with fetch rather than EventSource, so that a refused
 // request (4xx) shows its reason: the field and what it allows.
 
-import { ApiError, readEvents } from "./api.js";
+import { ApiError, readEventsPatiently } from "./api.js";
 import { element } from "./dom.js";
 
 const FORMATS = [["gif", "animated GIF"], ["mp4", "MP4 video (H.264)"], ["html", "standalone HTML (plays offline)"]];
@@ -76,7 +76,7 @@ export function startExport(panel, query) {
     const controller = new AbortController();
     running = controller;
     try {
-      await readEvents(`/api/export/events?${options}`, controller.signal, (name, data) => events[name]?.(data));
+      await readEventsPatiently(`/api/export/events?${options}`, controller.signal, (name, data) => events[name]?.(data));
       if (running === controller) finish("The export stopped before its file arrived.");
     } catch (error) {
       if (controller.signal.aborted) return; // cancelled: finish() said so
