@@ -93,7 +93,7 @@ def test_the_shipped_digits_are_scikit_learns() -> None:
     reference = datasets.load_digits()
     np.testing.assert_array_equal(images.reshape(1797, 64).numpy(), reference.data)
     np.testing.assert_array_equal(labels.numpy(), reference.target)
-    assert (Path(C.__file__).parent / "data" / "DIGITS-LICENSE.txt").is_file()
+    assert (C.DIGITS_FILE.parent / "DIGITS-LICENSE.txt").is_file()
 
 
 def test_the_split_is_fixed_standardised_and_the_same_for_every_seed() -> None:
