@@ -7,37 +7,20 @@
 // (GET /api/train/compression): the loss split into its data term and its KL term. Every number
 // arrives computed from the server; this module only draws.
 
-import { readRunEvents, runFailure } from "../api.js";
 import { OKABE_ITO } from "../colours.js";
 import { renderControls } from "../controls.js";
-import { element, quietForm } from "../dom.js";
+import { element, svg, linkViewStyles } from "../dom.js";
 import { loadPlotly } from "../plotly.js";
 import { paramQuery } from "../state.js";
 import { fmt } from "../stats.js";
+import { StreamedTraining } from "./streamed_training.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const { blue: BLUE, orange: ORANGE, vermilion: VERMILION, sky: SKY } = OKABE_ITO;
 const GREY = "#8c8c8c";
 const POSITIVE = [0, 114, 178]; // blue: a weight > 0
 const NEGATIVE = [230, 159, 0]; // orange: a weight < 0
 const TRAINING_KEYS = ["dataset", "variant", "width", "depth", "epochs", "lr", "warmup"];
 const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
-
-function svg(tag, attributes = {}, children = []) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
-
-// The view's own styles, linked once.
-function linkStyles() {
-  if (document.querySelector('link[data-view-styles="compression"]')) return;
-  document.head.append(element("link", { rel: "stylesheet", href: "/static/css/compression.css", "data-view-styles": "compression" }));
-}
 
 const percent = (fraction, digits = 1) => (fraction === null || fraction === undefined ? "–" : `${(100 * fraction).toFixed(digits)} %`);
 const times = (factor) => (factor === null || factor === undefined ? "∞" : `× ${factor >= 10 ? factor.toFixed(0) : factor.toFixed(1)}`);
@@ -91,7 +74,7 @@ export default class CompressionView {
   static needsImage = false;
 
   constructor(root, extra, context) {
-    linkStyles();
+    linkViewStyles("compression");
     this.root = root;
     this.context = context;
     this.paintedKey = null;
@@ -553,19 +536,9 @@ function trainingKey(params, seed) {
 // The run under the view: its controls (the view's "training" parameters), Train and Stop, and
 // two charts streamed as it goes: the loss split into its data term and its KL term, and the
 // test accuracy (before and after pruning, and the dense network's) with the pruned share.
-class CompressionTraining {
+class CompressionTraining extends StreamedTraining {
   constructor(extra, context) {
-    this.context = context;
-    this.controller = null;
-    this.started = null;
-    this.probe = { state: "idle", events: 0, step: null, runs: 0, final: null };
-    if (window.dropoutLab) window.dropoutLab.compressionTraining = this.probe;
-    this.form = quietForm({ class: "params training-params", "aria-label": "training parameters" });
-    this.button = element("button", { type: "button", class: "button primary", text: "Train" });
-    this.button.addEventListener("click", () => this.run());
-    this.stop = element("button", { type: "button", class: "button", text: "Stop", hidden: true });
-    this.stop.addEventListener("click", () => this.abort("stopped"));
-    this.status = element("p", { class: "training-status", role: "status", "aria-live": "polite" });
+    super(context, { probe: { state: "idle", events: 0, step: null, runs: 0, final: null }, probeName: "compressionTraining" });
     this.lossChart = element("div", { class: "loss-chart", role: "img", "aria-label": "the loss, its data term and its KL term, over the steps" });
     this.accuracyChart = element("div", { class: "loss-chart", role: "img", "aria-label": "test accuracy and the pruned share over the steps" });
     this.section = element("section", { class: "training compression-training", "aria-labelledby": "compression-training-title" }, [
@@ -578,43 +551,16 @@ class CompressionTraining {
           + "A plain network of the same shape trains alongside on the same minibatches: the dense reference.",
       }),
       element("div", { class: "training-grid" }, [
-        element("div", { class: "training-controls" }, [this.form, element("div", { class: "row" }, [this.button, this.stop]), this.status]),
+        this.controlsColumn(),
         element("div", { class: "charts" }, [this.lossChart, this.accuracyChart]),
       ]),
     ]);
     extra.append(this.section);
-    this.observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting) && this.started === null) this.run();
-    }, { rootMargin: "100px" });
-    this.observer.observe(this.section);
-  }
-
-  destroy() {
-    clearTimeout(this.again);
-    this.observer.disconnect();
-    this.abort("left");
-    this.section.remove();
+    this.startWhenSeen(this.section);
   }
 
   show(state) {
-    if (!state) return;
-    const spec = this.context.viewSpec?.() ?? null;
-    const params = (spec?.params ?? []).filter((param) => param.group === "training");
-    const shown = JSON.stringify(params.map((param) => state.params[param.name]));
-    if (shown !== this.shown) { // not on every frame: a drag on these sliders must survive playback
-      this.shown = shown;
-      renderControls(this.form, { methodParams: params, viewParams: [], seedParam: null }, state, (name, value, phase) => {
-        this.context.setParam(name, value, phase);
-      }, () => null);
-    }
-    // A new setting (here, a link, back or forward, the threshold): its run, once one was shown;
-    // after a pause, so that a slider's drag asks for one run.
-    clearTimeout(this.again);
-    if (this.started !== null && this.query(state).toString() !== this.started) {
-      this.again = setTimeout(() => {
-        if (this.query().toString() !== this.started) this.run();
-      }, 400);
-    }
+    if (state) this.showSettings(state, "training");
   }
 
   query(state = this.context.state()) {
@@ -624,45 +570,14 @@ class CompressionTraining {
     return query;
   }
 
-  abort(why) {
-    if (!this.controller) return;
-    this.controller.abort();
-    this.controller = null;
-    this.button.disabled = false;
-    this.stop.hidden = true;
-    this.probe.state = why;
-    if (why === "stopped") this.status.textContent = "Stopped.";
-  }
-
   async run() {
-    this.abort("replaced");
     const query = this.query();
-    this.started = query.toString();
-    const controller = new AbortController();
-    this.controller = controller;
-    this.button.disabled = true;
-    this.stop.hidden = false;
-    Object.assign(this.probe, { state: "running", events: 0, step: null, final: null });
-    this.probe.runs += 1;
-    this.status.textContent = "Starting…";
     this.history = { step: [], data: [], klWeighted: [], kl: [], loss: [], before: [], after: [], dense: [], pruned: [] };
-    try {
-      await readRunEvents(`/api/train/compression?${query}`, controller.signal, {
-        info: (data) => this.#info(data),
-        progress: (data) => this.#progress(data),
-        done: (data) => this.#done(data),
-      });
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      this.probe.state = "failed";
-      this.status.textContent = runFailure(error);
-    } finally {
-      if (this.controller === controller) {
-        this.controller = null;
-        this.button.disabled = false;
-        this.stop.hidden = true;
-      }
-    }
+    await this.stream(query.toString(), `/api/train/compression?${query}`, {
+      info: (data) => this.#info(data),
+      progress: (data) => this.#progress(data),
+      done: (data) => this.#done(data),
+    }, { events: 0, step: null, final: null });
   }
 
   #info(info) {

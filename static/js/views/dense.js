@@ -3,25 +3,14 @@
 // iterations, the test-time rule against the ensemble's mean, the method's own panel, and
 // the training run below (training.js). Every number arrives computed from the server.
 
-import { element } from "../dom.js";
+import { element, svg } from "../dom.js";
 import { fmt } from "../stats.js";
 import { TrainingPanel } from "./training.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const BLUE = "#0072B2";
 const ORANGE = "#E69F00";
 const VERMILION = "#D55E00";
 const GREY = "#9a9a9a";
-
-function svg(tag, attributes = {}, children = []) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 const METHOD_NOTES = {
   standard: "Crossed out: dropped this iteration (output 0). The survivors are multiplied by the factor written beside them.",

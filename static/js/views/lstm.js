@@ -10,35 +10,19 @@
 // number arrives computed from the server (dropouts/views/lstm.py, dropouts/memory.py); this
 // module only draws.
 
-import { readRunEvents, runFailure } from "../api.js";
 import { OKABE_ITO } from "../colours.js";
 import { renderControls } from "../controls.js";
-import { element } from "../dom.js";
+import { element, svg, linkViewStyles } from "../dom.js";
 import { loadPlotly } from "../plotly.js";
 import { fmt } from "../stats.js";
+import { StreamedTraining } from "./streamed_training.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const { blue: BLUE, orange: ORANGE, vermilion: VERMILION, green: GREEN, purple: PURPLE, sky: SKY } = OKABE_ITO;
 const MARK = { dropped: [40, 40, 40], held: [0, 114, 178], kept: [236, 236, 230] };
 const MODE_COLOURS = { none: "#555555", naive: VERMILION, rnndrop: ORANGE, recurrent: GREEN, variational: BLUE, zoneout: PURPLE };
 const MODE_DASH = { none: "dash", naive: "solid", rnndrop: "dot", recurrent: "solid", variational: "dashdot", zoneout: "longdash" };
 const MEMORY_KEYS = ["memory_p", "memory_k", "memory_symbols", "memory_steps"];
 const SWEEP_MS = 60; // per time step when the cursor sweeps through the sequence
-
-function svg(tag, attributes = {}, children = []) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
-
-function linkStyles() {
-  if (document.querySelector('link[data-view-styles="lstm"]')) return;
-  document.head.append(element("link", { rel: "stylesheet", href: "/static/css/lstm.css", "data-view-styles": "lstm" }));
-}
 
 const percent = (fraction, digits = 1) => (fraction === null || fraction === undefined ? "–" : `${(100 * fraction).toFixed(digits)} %`);
 
@@ -68,7 +52,7 @@ export default class LSTMView {
   static needsImage = false;
 
   constructor(root, extra, context) {
-    linkStyles();
+    linkViewStyles("lstm");
     this.root = root;
     this.context = context;
     this.t = null; // the time step under the cursor (null: the last one)
@@ -502,21 +486,14 @@ export default class LSTMView {
 
 // Under the view: a small LSTM trained in the server per mode on delayed recall, streamed;
 // its test accuracy against the distance k, one line per mode on one chart.
-class MemoryPanel {
+class MemoryPanel extends StreamedTraining {
   constructor(extra, context) {
-    this.context = context;
-    this.controller = null;
-    this.started = null;
-    this.shown = null;
-    this.probe = { state: "idle", events: 0, trained: [], runs: 0, final: null };
-    if (window.dropoutLab) window.dropoutLab.memory = this.probe;
-    this.form = element("form", { class: "params training-params", "aria-label": "memory task parameters" });
-    this.form.addEventListener("submit", (event) => event.preventDefault()); // no inline handler: the CSP refuses them
-    this.button = element("button", { type: "button", class: "button primary", text: "Train every mode" });
-    this.button.addEventListener("click", () => this.run());
-    this.stop = element("button", { type: "button", class: "button", text: "Stop", hidden: true });
-    this.stop.addEventListener("click", () => this.abort("stopped"));
-    this.status = element("p", { class: "training-status", role: "status", "aria-live": "polite" });
+    super(context, {
+      probe: { state: "idle", events: 0, trained: [], runs: 0, final: null },
+      probeName: "memory",
+      formLabel: "memory task parameters",
+      buttonText: "Train every mode",
+    });
     this.chart = element("div", { class: "memory-chart", role: "img", "aria-label": "test accuracy against the distance k, per mode" });
     this.table = element("table", { class: "memory-table" });
     this.section = element("section", { class: "training memory-training", "aria-labelledby": "memory-title" }, [
@@ -529,41 +506,16 @@ class MemoryPanel {
           + "which zeroes a new share of c at every step, loses it; the others keep it.",
       }),
       element("div", { class: "training-grid memory-grid" }, [
-        element("div", { class: "training-controls" }, [this.form, element("div", { class: "row" }, [this.button, this.stop]), this.status]),
+        this.controlsColumn(),
         element("figure", { class: "view memory-figure" }, [this.chart, this.table]),
       ]),
     ]);
     extra.append(this.section);
-    this.observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting) && this.started === null) this.run();
-    }, { rootMargin: "100px" });
-    this.observer.observe(this.section);
-  }
-
-  destroy() {
-    clearTimeout(this.again);
-    this.observer.disconnect();
-    this.abort("left");
-    this.section.remove();
+    this.startWhenSeen(this.section);
   }
 
   show(state) {
-    if (!state) return;
-    const spec = this.context.viewSpec?.() ?? null;
-    const params = (spec?.params ?? []).filter((param) => param.group === "memory");
-    const shown = JSON.stringify(params.map((param) => state.params[param.name]));
-    if (shown !== this.shown) {
-      this.shown = shown;
-      renderControls(this.form, { methodParams: params, viewParams: [], seedParam: null }, state, (name, value, phase) => {
-        this.context.setParam(name, value, phase);
-      }, () => null);
-    }
-    clearTimeout(this.again);
-    if (this.started !== null && this.query(state).toString() !== this.started) {
-      this.again = setTimeout(() => {
-        if (this.query().toString() !== this.started) this.run();
-      }, 400);
-    }
+    if (state) this.showSettings(state, "memory");
   }
 
   query(state = this.context.state()) {
@@ -573,47 +525,16 @@ class MemoryPanel {
     return query;
   }
 
-  abort(why) {
-    if (!this.controller) return;
-    this.controller.abort();
-    this.controller = null;
-    this.button.disabled = false;
-    this.stop.hidden = true;
-    this.probe.state = why;
-    if (why === "stopped") this.status.textContent = "Stopped.";
-  }
-
   async run() {
-    this.abort("replaced");
     const query = this.query();
-    this.started = query.toString();
-    const controller = new AbortController();
-    this.controller = controller;
-    this.button.disabled = true;
-    this.stop.hidden = false;
-    Object.assign(this.probe, { state: "running", events: 0, trained: [], final: null });
-    this.probe.runs += 1;
-    this.status.textContent = "Starting…";
     this.latest = {};
     this.done = {};
-    try {
-      await readRunEvents(`/api/train/memory?${query}`, controller.signal, {
-        info: (data) => this.#info(data),
-        progress: (data) => this.#progress(data),
-        trained: (data) => this.#trained(data),
-        done: (data) => this.#done(data),
-      });
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      this.probe.state = "failed";
-      this.status.textContent = runFailure(error);
-    } finally {
-      if (this.controller === controller) {
-        this.controller = null;
-        this.button.disabled = false;
-        this.stop.hidden = true;
-      }
-    }
+    await this.stream(query.toString(), `/api/train/memory?${query}`, {
+      info: (data) => this.#info(data),
+      progress: (data) => this.#progress(data),
+      trained: (data) => this.#trained(data),
+      done: (data) => this.#done(data),
+    }, { events: 0, trained: [], final: null });
   }
 
   #info(info) {

@@ -9,31 +9,15 @@
 // drops the inputs of a join: a different mechanism, named alike by timm and torchvision.
 
 import { fetchScene } from "../api.js";
-import { element } from "../dom.js";
+import { element, svg, linkViewStyles } from "../dom.js";
 import { fmt } from "../stats.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 // Okabe-Ito: distinguishable with every common colour blindness.
 const BLUE = "#0072B2"; // a kept branch
 const SKY = "#56B4E9"; // a kept branch on the projector's black
 const ORANGE = "#E69F00"; // the survival probability s_l (expected, as in the statistics charts)
 const VERMILION = "#D55E00"; // the cut of a dropped branch
 const GREY = "#9a9a9a"; // a dropped branch
-
-function svg(tag, attributes = {}, children = []) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
-
-function ensureStyles() {
-  if (document.querySelector('link[data-view-css="residual"]')) return;
-  document.head.append(element("link", { rel: "stylesheet", href: "/static/css/residual.css", "data-view-css": "residual" }));
-}
 
 function theme() {
   const style = getComputedStyle(document.documentElement);
@@ -109,7 +93,7 @@ export default class ResidualView {
   static needsImage = true;
 
   constructor(root, extra, context) {
-    ensureStyles();
+    linkViewStyles("residual");
     this.root = root;
     this.context = context;
     this.scene = null;

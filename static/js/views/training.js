@@ -3,12 +3,12 @@
 // events): the decision boundaries over the data and the train and test losses. A new run
 // (or leaving the page) aborts the old request, and the server stops training it.
 
-import { readRunEvents, runFailure } from "../api.js";
 import { renderControls } from "../controls.js";
-import { element, quietForm } from "../dom.js";
+import { element } from "../dom.js";
 import { loadPlotly } from "../plotly.js";
 import { paramQuery } from "../state.js";
 import { fmt } from "../stats.js";
+import { StreamedTraining } from "./streamed_training.js";
 
 const CLASS_COLOURS = ["#E69F00", "#0072B2"]; // Okabe-Ito orange (class 0) and blue (class 1)
 const RUNS = [["dropout", "with the method"], ["baseline", "without dropout"]];
@@ -21,24 +21,14 @@ function probabilityColour(p) {
   return [mix(r), mix(g), mix(b)];
 }
 
-export class TrainingPanel {
+export class TrainingPanel extends StreamedTraining {
   constructor(extra, context) {
-    this.context = context;
-    this.controller = null;
-    this.started = null; // the query of the run shown or under way
-    this.probe = { state: "idle", snapshots: 0, step: null, runs: 0, final: null };
-    if (window.dropoutLab) window.dropoutLab.training = this.probe;
-    this.form = quietForm({ class: "params training-params", "aria-label": "training parameters" });
-    this.button = element("button", { type: "button", class: "button primary", text: "Train" });
-    this.button.addEventListener("click", () => this.run());
-    this.stop = element("button", { type: "button", class: "button", text: "Stop", hidden: true });
-    this.stop.addEventListener("click", () => this.abort("stopped"));
+    super(context, { probe: { state: "idle", snapshots: 0, step: null, runs: 0, final: null }, probeName: "training" });
     this.showNetwork = element("button", { type: "button", class: "button", text: "Show this network in the diagram" });
     this.showNetwork.addEventListener("click", () => {
       context.setParam("network", "trained", "change");
       window.scrollTo({ top: 0, behavior: "smooth" });
     });
-    this.status = element("p", { class: "training-status", role: "status", "aria-live": "polite" });
     this.boards = Object.fromEntries(RUNS.map(([id, label]) => {
       const canvas = element("canvas", { class: "boundary", width: 320, height: 320, role: "img", "aria-label": `decision boundary ${label}` });
       const caption = element("figcaption", {}, [element("span", { class: "title", text: label }), " ", element("span", { class: "detail" })]);
@@ -54,7 +44,7 @@ export class TrainingPanel {
           + "with it, the boundary stays smoother and the test loss lower. Trained in the server, step by step; the same setting and seed give the same run.",
       }),
       element("div", { class: "training-grid" }, [
-        element("div", { class: "training-controls" }, [this.form, element("div", { class: "row" }, [this.button, this.stop]), this.status, this.showNetwork]),
+        this.controlsColumn([this.showNetwork]),
         this.boards.dropout.figure,
         this.boards.baseline.figure,
       ]),
@@ -62,17 +52,7 @@ export class TrainingPanel {
       element("p", { class: "help", text: "Background: the probability of class 1 (blue) against class 0 (orange). Large dots: the training points; small dots: the test points." }),
     ]);
     extra.append(this.section);
-    this.observer = new IntersectionObserver((entries) => {
-      // The defaults show the gap at once: the first run starts when the panel comes into view.
-      if (entries.some((entry) => entry.isIntersecting) && this.started === null) this.run();
-    }, { rootMargin: "100px" });
-    this.observer.observe(this.section);
-  }
-
-  destroy() {
-    this.observer.disconnect();
-    this.abort("left");
-    this.section.remove();
+    this.startWhenSeen(this.section);
   }
 
   // The training controls follow the state (a link, back and forward).
@@ -87,16 +67,6 @@ export class TrainingPanel {
     }, () => null);
   }
 
-  abort(why) {
-    if (!this.controller) return;
-    this.controller.abort();
-    this.controller = null;
-    this.button.disabled = false;
-    this.stop.hidden = true;
-    this.probe.state = why;
-    this.status.textContent = why === "stopped" ? "Stopped." : "";
-  }
-
   query() {
     const state = this.context.state();
     const query = paramQuery(state);
@@ -107,34 +77,13 @@ export class TrainingPanel {
   }
 
   async run() {
-    this.abort("replaced"); // a new run replaces the one under way
     const query = this.query();
-    this.started = query.toString();
-    const controller = new AbortController();
-    this.controller = controller;
-    this.button.disabled = true;
-    this.stop.hidden = false;
-    Object.assign(this.probe, { state: "running", snapshots: 0, step: null, final: null });
-    this.probe.runs += 1;
-    this.status.textContent = "Starting…";
     this.history = { steps: [], dropout: { train: [], test: [] }, baseline: { train: [], test: [] } };
-    try {
-      await readRunEvents(`/api/train?${query}`, controller.signal, {
-        info: (data) => this.#info(data),
-        snapshot: (data) => this.#snapshot(data),
-        done: () => this.#done(),
-      });
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      this.probe.state = "failed";
-      this.status.textContent = runFailure(error);
-    } finally {
-      if (this.controller === controller) {
-        this.controller = null;
-        this.button.disabled = false;
-        this.stop.hidden = true;
-      }
-    }
+    await this.stream(query.toString(), `/api/train?${query}`, {
+      info: (data) => this.#info(data),
+      snapshot: (data) => this.#snapshot(data),
+      done: () => this.#done(),
+    }, { snapshots: 0, step: null, final: null });
   }
 
   #info(info) {

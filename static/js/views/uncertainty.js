@@ -6,7 +6,7 @@
 // estimate settling as passes are added, and the common mistakes of "use dropout at test
 // time"; the training run below (uncertainty_training.js). Every number arrives computed.
 
-import { element } from "../dom.js";
+import { element, linkViewStyles } from "../dom.js";
 import { loadPlotly } from "../plotly.js";
 import { fmt } from "../stats.js";
 import { UncertaintyTraining } from "./uncertainty_training.js";
@@ -31,11 +31,6 @@ const gapFill = () => `rgba(120, 120, 120, ${contrast() ? 0.32 : 0.13})`;
 // points, in the full colours, stand out on it.
 const PROBABILITY_SCALE = [[0, "#f1ca73"], [0.5, "#ffffff"], [1, "#73c0d5"]];
 const CONFIG = { displayModeBar: false, responsive: true };
-
-function ensureStyles() {
-  if (document.querySelector('link[data-view-css="uncertainty"]')) return;
-  document.head.append(element("link", { rel: "stylesheet", href: "/static/css/uncertainty.css", "data-view-css": "uncertainty" }));
-}
 
 export function themeColours() {
   const style = getComputedStyle(document.documentElement);
@@ -150,7 +145,7 @@ export default class UncertaintyView {
   static prefetch = false;
 
   constructor(root, extra, context) {
-    ensureStyles();
+    linkViewStyles("uncertainty");
     this.root = root;
     this.context = context;
     this.task = null;

@@ -5,12 +5,12 @@
 // same run (same setting and seed: the server trains it once). A new run (or leaving the page)
 // aborts the old request, and the server stops training it.
 
-import { readRunEvents, runFailure } from "../api.js";
 import { renderControls } from "../controls.js";
-import { element, quietForm } from "../dom.js";
+import { element } from "../dom.js";
 import { loadPlotly } from "../plotly.js";
 import { paramQuery } from "../state.js";
 import { fmt } from "../stats.js";
+import { StreamedTraining } from "./streamed_training.js";
 import { COLOURS, baseLayout, bandTraces, themeColours } from "./uncertainty.js";
 
 const CONFIG = { displayModeBar: false, responsive: true };
@@ -25,19 +25,9 @@ function probabilityColour(p) {
   return [mix(r), mix(g), mix(b)];
 }
 
-export class UncertaintyTraining {
+export class UncertaintyTraining extends StreamedTraining {
   constructor(extra, context) {
-    this.context = context;
-    this.controller = null;
-    this.started = null; // the training key of the run shown or under way
-    this.probe = { state: "idle", snapshots: 0, step: null, runs: 0, final: null, task: null };
-    if (window.dropoutLab) window.dropoutLab.training = this.probe;
-    this.form = quietForm({ class: "params training-params", "aria-label": "training parameters" });
-    this.button = element("button", { type: "button", class: "button primary", text: "Train" });
-    this.button.addEventListener("click", () => this.run());
-    this.stop = element("button", { type: "button", class: "button", text: "Stop", hidden: true });
-    this.stop.addEventListener("click", () => this.abort("stopped"));
-    this.status = element("p", { class: "training-status", role: "status", "aria-live": "polite" });
+    super(context, { probe: { state: "idle", snapshots: 0, step: null, runs: 0, final: null, task: null }, probeName: "training" });
     this.fitCaption = element("figcaption", {}, [element("span", { class: "title", text: "the network as it trains" }), " ", element("span", { class: "detail" })]);
     this.fit = element("div", { class: "unc-chart unc-fit", role: "img", "aria-label": "the Monte Carlo estimate of the network as it trains" });
     this.board = element("canvas", { class: "boundary unc-board", width: 320, height: 320, role: "img", "aria-label": "the averaged decision boundary as the network trains", hidden: true });
@@ -51,7 +41,7 @@ export class UncertaintyTraining {
           + "The view above draws this network at the end of the run: the same setting and seed give the same network, trained once.",
       }),
       element("div", { class: "training-grid unc-training-grid" }, [
-        element("div", { class: "training-controls" }, [this.form, element("div", { class: "row" }, [this.button, this.stop]), this.status]),
+        this.controlsColumn(),
         element("figure", { class: "view unc-figure" }, [this.fitCaption, this.fit, this.board]),
         element("figure", { class: "view unc-figure" }, [
           element("figcaption", {}, [element("span", { class: "title", text: "loss over the steps" })]),
@@ -60,17 +50,7 @@ export class UncertaintyTraining {
       ]),
     ]);
     extra.append(this.section);
-    this.observer = new IntersectionObserver((entries) => {
-      // The first run starts when the panel comes into view (a trained setting replays at once).
-      if (entries.some((entry) => entry.isIntersecting) && this.started === null) this.run();
-    }, { rootMargin: "100px" });
-    this.observer.observe(this.section);
-  }
-
-  destroy() {
-    this.observer.disconnect();
-    this.abort("left");
-    this.section.remove();
+    this.startWhenSeen(this.section); // a trained setting replays at once
   }
 
   // The training controls follow the state; a run already shown follows the setting.
@@ -102,47 +82,16 @@ export class UncertaintyTraining {
     return query.toString();
   }
 
-  abort(why) {
-    if (!this.controller) return;
-    this.controller.abort();
-    this.controller = null;
-    this.button.disabled = false;
-    this.stop.hidden = true;
-    this.probe.state = why;
-    this.status.textContent = why === "stopped" ? "Stopped." : "";
-  }
-
   async run(state = this.context.state()) {
-    this.abort("replaced"); // a new run replaces the one under way
     const query = paramQuery(state);
     query.set("method", state.method);
     query.set("seed", String(state.seed));
-    this.started = this.key(state);
-    const controller = new AbortController();
-    this.controller = controller;
-    this.button.disabled = true;
-    this.stop.hidden = false;
-    Object.assign(this.probe, { state: "running", snapshots: 0, step: null, final: null, task: state.params.task });
-    this.probe.runs += 1;
-    this.status.textContent = "Starting…";
     this.history = { steps: [], train: [], test: [] };
-    try {
-      await readRunEvents(`/api/train/uncertainty?${query}`, controller.signal, {
-        info: (data) => this.#info(data),
-        snapshot: (data) => this.#snapshot(data),
-        done: () => this.#done(),
-      });
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      this.probe.state = "failed";
-      this.status.textContent = runFailure(error);
-    } finally {
-      if (this.controller === controller) {
-        this.controller = null;
-        this.button.disabled = false;
-        this.stop.hidden = true;
-      }
-    }
+    await this.stream(this.key(state), `/api/train/uncertainty?${query}`, {
+      info: (data) => this.#info(data),
+      snapshot: (data) => this.#snapshot(data),
+      done: () => this.#done(),
+    }, { snapshots: 0, step: null, final: null, task: state.params.task });
   }
 
   #info(info) {
