@@ -12,15 +12,12 @@ import base64
 import json
 import struct
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.main import create_app
 from dropouts.registry import (
     METHODS,
     VIEWS,
@@ -34,13 +31,6 @@ from dropouts.views.pooling import MAX_ITERATION
 
 PAIRS = [(view, method.id) for method in METHODS for view in views_of(method.id, method.views)]
 FRAMES_TYPE = "application/x-dropout-frames"
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(upload_dir=tmp_path_factory.mktemp("uploads")))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def container(body: bytes) -> tuple[dict[str, Any], bytes]:

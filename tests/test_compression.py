@@ -65,13 +65,6 @@ def params(**given: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(upload_dir=tmp_path_factory.mktemp("uploads")))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
 def sse(lines: Iterator[str]) -> list[tuple[str, Any]]:
     events, kind = [], "message"
     for line in lines:

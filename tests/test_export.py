@@ -21,8 +21,9 @@ from typing import Any
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from exports import export, gif_frames
 from fastapi.testclient import TestClient
-from PIL import Image, ImageSequence
+from PIL import Image
 
 from app import cli
 from app.config import Settings
@@ -35,7 +36,6 @@ from app.export import (
     render_export,
 )
 from app.images import ImageStore
-from app.main import create_app
 from app.render import RENDERERS, THEMES
 from app.render.feature_maps import map_bytes, training_maps
 from app.render.image import picture_bytes, training_output
@@ -47,25 +47,6 @@ from dropouts.views.base import ByteArray
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(upload_dir=tmp_path_factory.mktemp("uploads")))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-def export(client: TestClient, query: str) -> bytes:
-    response = client.get(f"/api/export?{query}")
-    assert response.status_code == 200, response.text
-    return response.content
-
-
-def gif_frames(data: bytes) -> list[np.ndarray]:
-    with Image.open(io.BytesIO(data)) as gif:
-        assert gif.format == "GIF"
-        return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(gif)]
 
 
 def mp4_frames(data: bytes, tmp_path: Path) -> tuple[dict[str, Any], list[np.ndarray]]:

@@ -6,21 +6,17 @@ short; one export of the default digits network checks the pixel map of its inpu
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from exports import export, gif_frames, near
 from fastapi.testclient import TestClient
-from PIL import Image, ImageSequence
 
-from app.config import Settings
 from app.export import prepare
-from app.main import create_app
 from app.render import RENDERERS, THEMES
 from app.render.compression import BLUE, _boxes
 from app.render.theme import ORANGE, SKY
@@ -29,29 +25,6 @@ from dropouts.views import BUILT
 
 BIN = Path(sys.executable).parent
 SMALL = "view=compression&method=compression&dataset=moons&width=16&epochs=10&seed=3"
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(upload_dir=tmp_path_factory.mktemp("uploads")))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-def export(client: TestClient, query: str) -> bytes:
-    response = client.get(f"/api/export?{query}")
-    assert response.status_code == 200, response.text
-    return response.content
-
-
-def gif_frames(data: bytes) -> list[np.ndarray]:
-    with Image.open(io.BytesIO(data)) as gif:
-        assert gif.format == "GIF"
-        return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(gif)]
-
-
-def near(picture: np.ndarray, colour: tuple[int, int, int], tolerance: int = 40) -> np.ndarray:
-    return np.abs(picture.astype(int) - np.asarray(colour)).sum(axis=-1) <= tolerance
 
 
 def test_the_view_has_a_renderer_and_a_gif_plays_its_checkpoints(client: TestClient) -> None:

@@ -13,19 +13,17 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from exports import export, gif_frames
 from fastapi.testclient import TestClient
-from PIL import Image, ImageSequence
+from PIL import Image
 
-from app.config import Settings
 from app.export import prepare
-from app.main import create_app
 from app.render import RENDERERS, THEMES
 from app.render.uncertainty import BLUE
 from app.state import parse_state
@@ -35,25 +33,6 @@ BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 REGRESSION = "view=uncertainty&method=mc_dropout&seed=0&i=10"
 CLASSIFICATION = "view=uncertainty&method=mc_dropout&task=classification&T=20&seed=0&i=10"
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(upload_dir=tmp_path_factory.mktemp("uploads")))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-def export(client: TestClient, query: str) -> bytes:
-    response = client.get(f"/api/export?{query}")
-    assert response.status_code == 200, response.text
-    return response.content
-
-
-def gif_frames(data: bytes) -> list[np.ndarray]:
-    with Image.open(io.BytesIO(data)) as gif:
-        assert gif.format == "GIF"
-        return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(gif)]
 
 
 def changed(frames: list[np.ndarray], height: int) -> bool:

@@ -14,7 +14,6 @@ import base64
 import io
 import math
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -23,8 +22,6 @@ import torch
 from fastapi.testclient import TestClient
 from PIL import Image, ImageSequence
 
-from app.config import Settings
-from app.main import create_app
 from app.render import RENDERERS, THEMES
 from dropouts.registry import get_method, get_view
 from dropouts.rnn import DropoutLSTM
@@ -32,13 +29,6 @@ from dropouts.views import BUILT
 from dropouts.views.lstm import LSTM_METHODS, VIEW, simulate
 
 PER_SEQUENCE = {"rnndrop", "variational_rnn"}
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(upload_dir=tmp_path_factory.mktemp("uploads")))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def bits(description: dict[str, Any]) -> np.ndarray:

@@ -15,8 +15,6 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.main import create_app
 from dropouts.memory import (
     MEMORY_MODES,
     MemorySetup,
@@ -30,13 +28,6 @@ from dropouts.registry import ParamError
 
 SMALL = "memory_k=4&memory_steps=100&memory_p=0.25&memory_symbols=4"
 MARGIN = 0.10  # measured at the defaults: naive 0.36, variational 0.61, recurrent 0.76
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(upload_dir=tmp_path_factory.mktemp("uploads")))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def sse(lines: Iterator[str]) -> list[tuple[str, Any]]:

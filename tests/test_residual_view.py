@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,6 @@ from stats import assert_binomial_fraction, assert_mean
 
 from app.config import Settings
 from app.images import ImageStore
-from app.main import create_app
 from dropouts import functional as F
 from dropouts.registry import (
     ParamValue,
@@ -303,13 +301,6 @@ def test_a_small_or_thin_picture_still_gives_a_full_batch(shape: tuple[int, int,
 
 
 # ---------------------------------------------------------------- over HTTP
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(upload_dir=tmp_path_factory.mktemp("uploads")))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def test_frames_over_http_are_the_views(client: TestClient, scene: Scene) -> None:

@@ -348,13 +348,6 @@ def test_trained_network_is_the_runs_dropout_network_memoised() -> None:
 # ---------------------------------------------------------------- the API
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(upload_dir=tmp_path_factory.mktemp("uploads")))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
 def sse(lines: Iterator[str]) -> list[tuple[str, dict[str, Any]]]:
     events, kind, data = [], None, []
     for line in lines:

@@ -348,13 +348,6 @@ def test_frames_depend_on_their_arguments_only() -> None:
 # ---------------------------------------------------------------- the API
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(upload_dir=tmp_path_factory.mktemp("uploads")))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
 def frames(client: TestClient, **query: Any) -> dict[str, Any]:
     base = {"view": "uncertainty", "method": "mc_dropout", "format": "json"}
     response = client.get("/api/frames", params=base | query)
