@@ -178,3 +178,78 @@ def test_frames_are_deterministic_and_fast_to_address() -> None:
     assert pass_of(VIEW.frame("gaussian", chosen, 10, 4, SCENE, theory)) != pass_of(one)
     # No neuron is ever off: the multipliers are N(1, sigma^2).
     assert all(v != 0 for layer in pass_of(one)["layers"][1:-1] for v in layer["mask"])
+
+
+# ---------------------------------------------------------------- Standout's expected fraction
+# A later layer's keep probability depends on the earlier layers' MASKED outputs, so the
+# expectation must be taken over those masks, not read off the test-time pass.
+
+STANDOUT_PASSES = 200_000
+
+
+def standout_frames_fraction(chosen: dict[str, ParamValue], seed: int) -> tuple[float, float]:
+    """The mean of what frames drop (each frame: one training pass of the example, its hidden
+    neurons' dropped share) over :data:`STANDOUT_PASSES` passes, and its 4-sigma bound. The
+    share f lies in [0, 1], so Var f <= E f (1 - E f): the bound needs no estimate."""
+    theory = VIEW.theory("standout", chosen, SCENE)
+    x = theory.x.expand(STANDOUT_PASSES, -1)
+    record = forward(theory.network, x, "standout", chosen, torch.Generator().manual_seed(seed))
+    masks = torch.cat([m for m in record.masks if m is not None], dim=1)
+    mean = float((masks == 0).double().mean(dim=1).mean())
+    return mean, Z * math.sqrt(max(mean * (1.0 - mean), 1e-12) / STANDOUT_PASSES)
+
+
+@pytest.mark.parametrize("alpha", [-5.0, 0.0, 3.0])
+@pytest.mark.parametrize("beta", [-1.5, 0.5, 3.0])
+@pytest.mark.parametrize(
+    ("form", "width", "depth"),
+    [("additive", 5, 2), ("tied", 5, 2), ("additive", 8, 3), ("tied", 3, 1)],
+)
+def test_standout_expectation_is_what_the_frames_drop(
+    alpha: float, beta: float, form: str, width: int, depth: int
+) -> None:
+    chosen = params("standout", alpha=alpha, beta=beta, form=form, width=width, depth=depth)
+    stated = VIEW.theory_json(VIEW.theory("standout", chosen, SCENE))["expected_dropped_fraction"]
+    assert VIEW.expected_dropped_fraction("standout", chosen, SCENE) == pytest.approx(stated)
+    measured, bound = standout_frames_fraction(chosen, seed=int(10 * alpha + beta + width))
+    assert abs(measured - stated) <= bound, (measured, stated, bound)
+
+
+def test_the_page_default_case_of_the_issue() -> None:
+    """2-5-5-2 at alpha = -5, beta = 3: the test-time pass said 0.239; frames drop 0.274."""
+    chosen = params("standout", alpha=-5, beta=3, width=5, depth=2)
+    theory = VIEW.theory("standout", chosen, SCENE)
+    stated = theory.expected_dropped_fraction
+    keeps = torch.cat([k.flatten() for k in theory.test.keep if k is not None])
+    from_test_pass = 1.0 - float(keeps.mean())
+    measured, bound = standout_frames_fraction(chosen, seed=3)
+    assert abs(measured - stated) <= bound
+    assert abs(measured - from_test_pass) > 10 * bound  # the old reading is far outside
+
+
+def test_sampled_standout_expectation_agrees_with_the_enumeration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sampled estimate (trained networks: too many neurons to enumerate) against the exact
+    one on a network small enough for both. It averages 1 - pi over S passes: each pass's share
+    lies in [0, 1], so its error is within 4 sqrt(v (1 - v) / S) of the exact value v."""
+    from dropouts.views import dense
+
+    chosen = params("standout", alpha=2.0, beta=-0.5, form="additive", width=6, depth=3)
+    theory = VIEW.theory("standout", chosen, SCENE)
+    exact = dense.standout_expected_dropped(theory.network, theory.x, chosen)
+    monkeypatch.setattr(dense, "STANDOUT_EXACT_LIMIT", 0)
+    sampled = dense.standout_expected_dropped(theory.network, theory.x, chosen)
+    bound = Z * math.sqrt(exact * (1.0 - exact) / dense.STANDOUT_SAMPLES)
+    assert sampled != exact and abs(sampled - exact) <= bound
+
+
+@pytest.mark.parametrize(("alpha", "target"), [(3.0, 0.70), (3.0, 0.3), (-5.0, 0.5), (1.0, 0.2)])
+def test_matching_standout_hits_its_target(alpha: float, target: float) -> None:
+    from dropouts.views.matching import match_fraction
+
+    chosen = params("standout", alpha=alpha, width=5, depth=2)
+    match = match_fraction(VIEW, "standout", chosen, SCENE, target)
+    assert match.reached and abs(match.expected - target) <= 0.005
+    measured, bound = standout_frames_fraction(dict(match.params), seed=17)
+    assert abs(measured - target) <= 0.005 + bound, (match.params["beta"], measured, target)
