@@ -141,8 +141,8 @@ export async function fetchScene(view, image) {
   return { ...header, arrays: await decodeArrays(header.arrays, body) };
 }
 
-export async function fetchJson(path, params) {
-  const response = await fetchPatiently(`${path}?${new URLSearchParams(params)}`);
+export async function fetchJson(path, params, signal) {
+  const response = await fetchPatiently(`${path}?${new URLSearchParams(params)}`, { signal });
   if (!response.ok) throw await failure(response);
   return response.json();
 }
