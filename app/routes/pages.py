@@ -57,6 +57,9 @@ SHELL_MODULES = (
     "state.js",
     "stats.js",
     "plotly.js",
+    "announcer.js",
+    "motion.js",
+    "menu.js",
 )
 
 
@@ -89,6 +92,8 @@ EMBED_MODULES = (
     "state.js",
     "stats.js",
     "plotly.js",
+    "announcer.js",
+    "motion.js",
 )
 EMBED_SIZES = ((480, 270), (640, 360), (960, 540), (1280, 720))
 LESSON_KEYS = ("controls", "hide", "caption", "theme", "large")

@@ -78,7 +78,7 @@ export class Comparison {
       hooks: {
         painted: (frame, header, instance) => {
           renderNumbers(numbers, instance.numbers(frame, header.theory).slice(0, 2));
-          this.hooks.painted(slot.k, frame);
+          this.hooks.painted(slot.k, frame, header, instance);
         },
         error: (error) => this.hooks.error(error),
         missingImage: () => false,

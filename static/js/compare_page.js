@@ -2,11 +2,14 @@
 // URL names panels: ?a.method=…&b.method=…). The player, the picture, the seed and the
 // iteration are shared; each panel has its method and parameters (compare.js).
 
+import { Announcer, frameSentence } from "./announcer.js";
 import { Comparison, MAX_PANELS, methodsWithView } from "./compare.js";
 import { element } from "./dom.js";
 import { EmbedDialog } from "./embed_dialog.js";
 import { FrameCache } from "./frames.js";
 import { ImagePicker } from "./images.js";
+import { wireMenu } from "./menu.js";
+import { openPlaying } from "./motion.js";
 import { renderMethodSelect, renderPicker, shortCitation } from "./picker.js";
 import { Player } from "./player.js";
 import { wireSharing } from "./sharing.js";
@@ -18,8 +21,11 @@ const $ = (selector) => document.querySelector(selector);
 
 let comparison = readComparison(catalog, window.location.search);
 const cache = new FrameCache();
-const probe = { painted: 0, lastFrames: {}, errors: [], ready: false, firstFrameMs: null };
+const probe = { painted: 0, lastFrames: {}, errors: [], ready: false, firstFrameMs: null, announced: [] };
 window.dropoutLab = probe;
+// Each panel's sentence of its latest frame; the region says them together.
+const announcer = new Announcer($("#announcer"), (text) => probe.announced.push(text));
+const sentences = new Map();
 
 // ---------------------------------------------------------------- URL
 
@@ -140,8 +146,12 @@ function rebuild() {
         writeUrl(mode);
         renderHead();
       },
-      painted: (k, frame) => {
+      painted: (k, frame, header, instance) => {
         probe.painted += 1;
+        const name = methodById(catalog, comparison.panels[k].method).name;
+        sentences.set(k, `${PANELS[k].toUpperCase()}, ${name}: ${frameSentence(instance, frame, header.theory)}`);
+        const spoken = [...sentences.entries()].filter(([panel]) => panel < comparison.panels.length);
+        announcer.frame(spoken.sort(([a], [b]) => a - b).map(([, text]) => text).join(" "), comparison.playing);
         probe.lastFrames[PANELS[k]] = { iteration: frame.iteration, dropped: frame.dropped_fraction, key: frameKey(panelState(comparison, k)) };
         $("#iteration-value").textContent = frame.iteration;
         player.showIteration(frame.iteration);
@@ -218,12 +228,13 @@ window.addEventListener("popstate", () => {
 });
 
 // Picking a method in the list leaves the comparison for that method's page.
+wireMenu($("#menu-toggle"), $("#top-actions"));
 renderPicker($("#picker"), catalog, (id) => single(id));
 renderMethodSelect($("#method-select"), catalog, (id) => single(id));
 $("#method-select").value = "";
 images.wire();
 player.wire();
-player.setPlaying(comparison.playing, false);
+player.setPlaying(openPlaying(comparison.playing), false);
 window.history.replaceState(null, "", comparisonQuery(comparison));
 rebuild();
 probe.ready = true;

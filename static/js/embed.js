@@ -2,10 +2,12 @@
 // for slides. Only the controls the lesson names, a small player, and no frame request while
 // it is out of sight (tab hidden, scrolled away, its slide left).
 
+import { Announcer, frameSentence } from "./announcer.js";
 import { renderControls } from "./controls.js";
 import { FrameCache } from "./frames.js";
 import { readLesson } from "./lesson.js";
 import { Panel, snapshotOf, viewModule } from "./panel.js";
+import { openPlaying } from "./motion.js";
 import { Player } from "./player.js";
 import { SliderPrefetch } from "./prefetch.js";
 import { frameKey, methodById, paramsOf, readState, toQuery, viewById } from "./state.js";
@@ -24,10 +26,11 @@ const names = paramsOf(catalog, method, state.view).filter((param) => !param.gro
 const lesson = readLesson(window.location.search, names);
 const cache = new FrameCache();
 const probe = {
-  painted: 0, lastFrame: null, errors: [], firstFrameMs: null, visible: false, shows: 0,
+  painted: 0, lastFrame: null, errors: [], firstFrameMs: null, visible: false, shows: 0, announced: [],
   prefetch: { enabled: new URLSearchParams(window.location.search).get("prefetch") !== "0" },
 };
 window.dropoutLab = probe;
+const announcer = new Announcer($("#announcer"), (text) => probe.announced.push(text));
 if (state.view) viewModule(state.view);
 
 // ---------------------------------------------------------------- the look of the lesson
@@ -86,6 +89,7 @@ const panel = new Panel({
         });
       }
       if (!lesson.hide.has("stats")) renderNumbers($("#numbers"), instance.numbers(frame, header.theory).slice(0, 2));
+      announcer.frame(frameSentence(instance, frame, header.theory), state.playing);
     },
     error: (error) => {
       $("#error").textContent = error.message;
@@ -157,7 +161,7 @@ player.wire();
 // Out of sight (another tab, scrolled away, a slide not shown: reveal.js hides the others),
 // the embed stops: no timer, no frame request. It starts so, and shows its first frame when it
 // comes into sight; back in sight, it goes on as it was.
-let playingWhenHidden = state.playing;
+let playingWhenHidden = openPlaying(state.playing);
 
 function setVisible(visible) {
   if (visible === probe.visible) return;

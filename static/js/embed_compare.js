@@ -2,9 +2,11 @@
 // one player, no frame request while out of sight. The lesson mode applies as on a single
 // embed (controls: seed, iteration, speed; hide: title, player, stats, link; caption, theme).
 
+import { Announcer, frameSentence } from "./announcer.js";
 import { Comparison } from "./compare.js";
 import { FrameCache } from "./frames.js";
 import { readLesson } from "./lesson.js";
+import { openPlaying } from "./motion.js";
 import { Player } from "./player.js";
 import { comparisonQuery, methodById, readComparison } from "./state.js";
 import { watchVisibility } from "./visibility.js";
@@ -15,14 +17,17 @@ const $ = (selector) => document.querySelector(selector);
 
 const comparison = readComparison(catalog, window.location.search);
 const lesson = readLesson(window.location.search, []);
-const probe = { painted: 0, lastFrames: {}, errors: [], firstFrameMs: null, visible: false };
+const probe = { painted: 0, lastFrames: {}, errors: [], firstFrameMs: null, visible: false, announced: [] };
 window.dropoutLab = probe;
+const announcer = new Announcer($("#announcer"), (text) => probe.announced.push(text));
+const sentences = new Map();
 
 document.documentElement.dataset.theme = lesson.contrast ? "contrast" : "";
 document.documentElement.classList.toggle("large", lesson.large);
 for (const part of lesson.hide) document.documentElement.classList.add(`hide-${part}`);
 document.documentElement.classList.add("hide-formula");
 const names = comparison.panels.map((panel) => methodById(catalog, panel.method).name);
+const PANELS_NAMES = names.map((name, k) => `${String.fromCharCode(65 + k)}, ${name}`);
 $("#method-name").textContent = `Side by side: ${names.join(" · ")}`;
 if (lesson.caption) {
   $("#embed-caption").textContent = lesson.caption;
@@ -49,8 +54,10 @@ const board = new Comparison({
   editable: false,
   hooks: {
     changed: () => {},
-    painted: (k, frame) => {
+    painted: (k, frame, header, instance) => {
       probe.painted += 1;
+      sentences.set(k, `${PANELS_NAMES[k]}: ${frameSentence(instance, frame, header.theory)}`);
+      announcer.frame([...sentences.keys()].sort().map((panel) => sentences.get(panel)).join(" "), comparison.playing);
       probe.lastFrames[k] = { iteration: frame.iteration, dropped: frame.dropped_fraction };
       $("#iteration-value").textContent = frame.iteration;
       player.showIteration(frame.iteration);
@@ -85,7 +92,7 @@ const player = new Player(document, {
 player.wire();
 
 // Out of sight from the start until it is shown (visibility.js), and whenever it leaves.
-let playingWhenHidden = comparison.playing;
+let playingWhenHidden = openPlaying(comparison.playing);
 let matched = false;
 watchVisibility((visible) => {
   probe.visible = visible;

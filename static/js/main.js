@@ -14,12 +14,15 @@
 //
 // Views hold no dropout math: masks and statistics arrive computed (see app/wire.py).
 
+import { Announcer, frameSentence } from "./announcer.js";
 import { fetchSeries } from "./api.js";
 import { renderControls } from "./controls.js";
 import { partnerOf } from "./compare.js";
 import { EmbedDialog } from "./embed_dialog.js";
 import { FrameCache } from "./frames.js";
 import { ImagePicker } from "./images.js";
+import { wireMenu } from "./menu.js";
+import { openPlaying } from "./motion.js";
 import { markPicked, renderMethodSelect, renderPicker, renderViewTabs, shortCitation, viewBadge } from "./picker.js";
 import { Panel, snapshotOf, viewModule } from "./panel.js";
 import { Player } from "./player.js";
@@ -44,12 +47,13 @@ const charts = new Charts($("#chart-series"), $("#chart-histogram"));
 // first frame on screen, and the slider prefetch's counts and switch (`?prefetch=0` in the
 // link, or `window.dropoutLab.prefetch.enabled = false`).
 const probe = {
-  latencies: [], cached: [], painted: 0, lastFrame: null, errors: [], firstFrameMs: null,
+  latencies: [], cached: [], painted: 0, lastFrame: null, errors: [], firstFrameMs: null, announced: [],
   prefetch: { enabled: new URLSearchParams(window.location.search).get("prefetch") !== "0" },
 };
 window.dropoutLab = probe;
 
 const currentMethod = () => methodById(catalog, state.method);
+const announcer = new Announcer($("#announcer"), (text) => probe.announced.push(text));
 
 // ---------------------------------------------------------------- the current view
 
@@ -144,6 +148,7 @@ function paint(frame, header, instance) {
   requestAnimationFrame(() => setTimeout(() => {
     if (panel.instance !== instance) return;
     renderNumbers($("#numbers"), instance.numbers(frame, header.theory));
+    announcer.frame(frameSentence(instance, frame, header.theory), state.playing);
     drawChartsSoon(instance, frame, header);
   }, 0));
 }
@@ -450,13 +455,14 @@ function showLinkCorrections(search) {
 // ---------------------------------------------------------------- start
 
 performance.mark("shell-ready");
+wireMenu($("#menu-toggle"), $("#top-actions"));
 renderPicker($("#picker"), catalog, pickMethod);
 renderMethodSelect($("#method-select"), catalog, pickMethod);
 images.wire();
 renderMethod();
 player.wire();
 sliderPrefetch.wire();
-player.setPlaying(state.playing, false);
+player.setPlaying(openPlaying(state.playing), false);
 showLinkCorrections(window.location.search);
 window.history.replaceState(null, "", toQuery(state));
 performance.mark("page-built");

@@ -81,6 +81,27 @@ export function renderPicker(nav, catalog, onPick) {
     return section;
   });
   nav.replaceChildren(...sections);
+  for (const [k, button] of [...nav.querySelectorAll("button.method")].entries()) button.tabIndex = k === 0 ? 0 : -1;
+  wirePickerKeys(nav);
+}
+
+// One tab stop for the whole list (the current method); the arrow keys move between the
+// methods, Home and End to the first and the last; Enter or Space picks the focused one.
+function wirePickerKeys(nav) {
+  const moves = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 };
+  nav.addEventListener("keydown", (event) => {
+    const buttons = [...nav.querySelectorAll("button.method")];
+    const at = buttons.indexOf(document.activeElement);
+    if (at < 0) return;
+    let next = null;
+    if (event.key in moves) next = buttons[(at + moves[event.key] + buttons.length) % buttons.length];
+    else if (event.key === "Home") next = buttons[0];
+    else if (event.key === "End") next = buttons[buttons.length - 1];
+    if (!next) return;
+    event.preventDefault();
+    for (const button of buttons) button.tabIndex = button === next ? 0 : -1;
+    next.focus();
+  });
 }
 
 // The same list as a <select> with a group per family, for narrow screens and projectors.
@@ -100,8 +121,12 @@ export function renderMethodSelect(select, catalog, onPick) {
 export function markPicked(nav, methodId) {
   const select = document.getElementById("method-select");
   if (select) select.value = methodId;
-  for (const button of nav.querySelectorAll("button.method")) {
-    if (button.dataset.method === methodId) button.setAttribute("aria-current", "true");
+  const buttons = [...nav.querySelectorAll("button.method")];
+  const picked = buttons.some((button) => button.dataset.method === methodId);
+  for (const [k, button] of buttons.entries()) {
+    const current = button.dataset.method === methodId;
+    if (current) button.setAttribute("aria-current", "true");
     else button.removeAttribute("aria-current");
+    button.tabIndex = current || (!picked && k === 0) ? 0 : -1;
   }
 }

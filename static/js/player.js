@@ -77,17 +77,20 @@ export class Player {
 
   // Keys stay with fields that use them: text and number fields, checkboxes, selects, dialogs,
   // and the arrows of a focused slider or tab list. Space plays/pauses everywhere else, also
-  // over a focused button (which Enter still activates), so it works right after a click.
+  // over a button that a click focused (so it works right after a click); but a button, link
+  // or tab reached with the keyboard (its focus ring shows) keeps Space, which activates it.
   #key(event) {
     const target = event.target;
     const typing = target.closest?.("select, textarea, dialog[open], input:not([type=range])");
     if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.key === " ") {
+      const activates = target.matches?.("button, a[href], summary, [role=tab], [role=button]");
+      if (activates && target.matches(":focus-visible")) return;
       event.preventDefault();
       this.setPlaying(!this.state.playing);
       return;
     }
-    const ownArrows = target.matches?.("input[type=range]:not(#scrub), [role=tab]");
+    const ownArrows = target.matches?.("input[type=range]:not(#scrub), [role=tab], .picker button");
     if (ownArrows) return;
     if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
       event.preventDefault();

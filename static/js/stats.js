@@ -2,7 +2,7 @@
 // iterations, and a bar chart of this frame. Every number is computed by the server; each view
 // says which ones to show (rows, lines, bars), and this module draws them.
 
-import { loadPlotly } from "./plotly.js";
+import { describeChart, loadPlotly } from "./plotly.js";
 
 const BLUE = "#0072B2"; // Okabe-Ito: distinguishable with every common colour blindness
 const ORANGE = "#E69F00";
@@ -105,6 +105,7 @@ export class Charts {
       }),
       CONFIG,
     );
+    describeChart(this.seriesNode, spec.title, traces, `Over ${spec.x.length} iterations; the current one is ${iteration}`);
     this.seriesDrawn = true;
   }
 
@@ -129,6 +130,7 @@ export class Charts {
     const base = layout(spec.title, spec.yTitle, { bargap: 0.05 });
     if (spec.xRange) base.xaxis.range = spec.xRange;
     this.plotly.react(this.barsNode, traces, base, CONFIG);
+    describeChart(this.barsNode, spec.title, traces);
   }
 
   // The theme changed: draw everything again in its colours.
