@@ -205,7 +205,11 @@ async def _http_error(request: Request, error: Exception) -> Response:
     """Starlette's own errors (an unknown path, a method the route does not take), with their
     headers (a 405's ``Allow``, which also says what is allowed)."""
     assert isinstance(error, StarletteHTTPException)
-    headers = error.headers or {}
+    headers = dict(error.headers or {})
+    if "Allow" in headers:  # every GET route also answers HEAD (app/head.py)
+        methods = [m.strip() for m in headers["Allow"].split(",")]
+        if "GET" in methods and "HEAD" not in methods:
+            headers["Allow"] = ", ".join([*methods, "HEAD"])
     allowed = headers.get("Allow", "") if error.status_code == 405 else ""
     return error_response(
         request, error.status_code, "request", str(error.detail), allowed, headers

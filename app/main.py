@@ -16,6 +16,7 @@ from .caching import ConditionalGet
 from .capacity import CpuGate, CpuLoad
 from .config import Settings
 from .framing import FramingPolicy
+from .head import HeadAsGet
 from .images import ImageStore
 from .routes import api, export, pages, training
 from .routes import compression as compression_routes
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CpuGate, lanes=app.state.lanes)
     app.add_middleware(ConditionalGet)
     app.add_middleware(FramingPolicy)
+    app.add_middleware(HeadAsGet)  # outermost: HEAD is a GET without its body, everywhere
     app.include_router(api.router)
     app.include_router(export.router)
     app.include_router(training.router)

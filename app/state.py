@@ -17,7 +17,7 @@ and says so; an export or a script must not silently render something else).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from dropouts.registry import (
@@ -37,6 +37,16 @@ PANELS = ("a", "b", "c", "d")
 ITERATIONS = 100  # the player's loop, as in static/js/state.js
 # Query names that are not parameters of a method or a view.
 GLOBAL = frozenset({"view", "method", "image", "seed", "i", "play", "speed"})
+
+
+def first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A query's values by name, the FIRST of a repeated name: as the page reads a link
+    (``URLSearchParams.get``), so that the page, its frames, its embed and its oEmbed all show
+    the same setting of ``?p=0.2&p=0.9``."""
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        values.setdefault(name, value)
+    return values
 
 
 @dataclass(frozen=True)

@@ -128,20 +128,20 @@ def test_the_api_answers_json_even_to_a_browser(
 def test_a_method_a_page_does_not_take_is_an_html_405(client: TestClient) -> None:
     response = client.post("/", headers=BROWSER)
     text = assert_page(response, 405, "Method not allowed")
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     assert "could not answer <code>POST /</code>" in text
     assert details(text) == {
         "Status": "405 Method not allowed",
         "Field": "<code>request</code>",
         "Problem": "Method Not Allowed",
-        "Allowed": "GET",
+        "Allowed": "GET, HEAD",
     }
 
 
 def test_the_api_405_keeps_its_json_and_says_what_is_allowed(client: TestClient) -> None:
     response = client.post("/", headers=JSON)
-    assert assert_json_error(response, 405, "request")["allowed"] == "GET"
-    assert response.headers["allow"] == "GET"
+    assert assert_json_error(response, 405, "request")["allowed"] == "GET, HEAD"
+    assert response.headers["allow"] == "GET, HEAD"
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ from ..errors import ApiError
 from ..images import ImageStore, StoredImage
 from ..scenes import SceneCache
 from ..schemas import CodeOut, ErrorOut, ImageOut, MethodsOut, SnippetOut
+from ..state import first_values
 from ..studies import StudyCache
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 404: {"model": ErrorOut}})
@@ -109,7 +110,8 @@ def method_params(
 ) -> dict[str, ParamValue]:
     """The method's (and the view's own) parameters from the query string, checked against
     the registry."""
-    given = {key: value for key, value in request.query_params.items() if key not in RESERVED}
+    query = first_values(request.query_params.multi_items())
+    given = {key: value for key, value in query.items() if key not in RESERVED}
     own = {param.name for param in view.params} if view else set()
     params = validate_params(method, {k: v for k, v in given.items() if k not in own})
     if view is None:

@@ -45,7 +45,7 @@ from ..images import ImageStore, StoredImage
 from ..render import RENDERERS
 from ..scenes import SceneCache
 from ..schemas import ErrorOut
-from ..state import LabState, parse_state
+from ..state import LabState, first_values, parse_state
 from .api import IMMUTABLE, scenes_of, store_of
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 404: {"model": ErrorOut}})
@@ -55,7 +55,7 @@ FORMAT_HELP = "gif (looping), mp4 (H.264) or html (a standalone file that plays 
 
 
 def _query(request: Request) -> dict[str, str]:
-    return dict(request.query_params)
+    return first_values(request.query_params.multi_items())
 
 
 def _prepared(request: Request, store: ImageStore) -> tuple[LabState, ExportOptions, StoredImage]:

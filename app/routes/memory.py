@@ -44,6 +44,7 @@ from dropouts.memory import (
 from dropouts.registry import SEED, get_view, validate_view_params
 
 from ..schemas import ErrorOut
+from ..state import first_values
 from ..streaming import Post, Stopped, stream_run
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
@@ -106,7 +107,8 @@ async def get_train_memory(request: Request, seed: Seed = 0) -> Response:
     checkpoint of a mode: its accuracy per distance), ``trained`` (a mode's final accuracy),
     ``done`` (every mode's), or ``error`` ``{"error": {…}}``. Close the request to stop the
     run. 503 with ``Retry-After`` when the server trains its limit of runs already."""
-    given = {key: value for key, value in request.query_params.items() if key not in RESERVED}
+    query = first_values(request.query_params.multi_items())
+    given = {key: value for key, value in query.items() if key not in RESERVED}
     values = validate_view_params(get_view("lstm"), given)
     setup = MemorySetup.from_params({k: values[k] for k in MEMORY_PARAMS}, seed)
 

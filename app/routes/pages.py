@@ -23,6 +23,7 @@ from ..catalog import catalog
 from ..errors import ApiError
 from ..framing import EMBEDDABLE
 from ..images import ImageStore
+from ..state import first_values
 from .api import image_out, store_of
 
 router = APIRouter(include_in_schema=False)
@@ -122,7 +123,7 @@ def index(
     templates: Annotated[Jinja2Templates, Depends(templates_of)],
 ) -> HTMLResponse:
     """The lab. The state itself comes from the URL, read by static/state.js."""
-    query = request.query_params
+    query = first_values(request.query_params.multi_items())
     comparing = "a.method" in query and "b.method" in query
     entry = ("compare_page.js", "compare.js", "visibility.js") if comparing else ()
     opening = query.get("view", "image") if comparing else opening_view(query)
@@ -139,7 +140,7 @@ def index(
             "preload": list(preload),
             "oembed_url": oembed,
             "entry": "compare_page.js" if comparing else "main.js",
-            "title": method_title(request.query_params),
+            "title": method_title(query),
         },
     )
 
@@ -152,7 +153,7 @@ def embed(
 ) -> HTMLResponse:
     """The lab's view without the page around it, for slides: the same query as the page,
     plus the lesson mode (static/js/lesson.js). Framable from any origin."""
-    query = request.query_params
+    query = first_values(request.query_params.multi_items())
     comparing = "a.method" in query and "b.method" in query
     entry = ("embed_compare.js", "compare.js") if comparing else ()
     opening = query.get("view", "image") if comparing else opening_view(query)
@@ -164,7 +165,7 @@ def embed(
         {
             "boot_json": boot_json(store),
             "preload": list(preload),
-            "title": method_title(request.query_params),
+            "title": method_title(query),
             "entry": "embed_compare.js" if comparing else "embed.js",
         },
         headers=EMBEDDABLE,
@@ -207,7 +208,7 @@ def oembed(
         raise ApiError(
             404, "url", "not a page of this Dropout Lab", f"{own.scheme}://{own.netloc}/?…"
         )
-    query = dict(parse_qsl(asked.query))
+    query = first_values(parse_qsl(asked.query))
     width, height = _embed_size(maxwidth, maxheight)
     src = str(request.url_for("embed")) + ("?" + urlencode(query) if query else "")
     title = method_title(query)
