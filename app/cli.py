@@ -30,7 +30,7 @@ from dropouts.registry import ParamError
 
 from .config import Settings
 from .errors import ApiError
-from .export import EXPORT_OPTIONS, FORMATS, parse_options, render_export
+from .export import EXPORT_OPTIONS, FORMATS, option_names, parse_options, render_export
 from .images import SAMPLES, ImageStore, normalise, upload_id
 from .serve import DEFAULT_HOST, DEFAULT_PORT, default_workers
 from .serve import serve as serve_app
@@ -71,7 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--seed", help="the seed (default 0)")
     render.add_argument("--start", help="the first iteration, 0-99 (default 0)")
     render.add_argument("--frames", help="the number of frames, 1-200 (default 32)")
-    render.add_argument("--size", help="WIDTHxHEIGHT, 64-1920 x 64-1080 (default 640x360)")
+    render.add_argument("--resolution", help="WIDTHxHEIGHT, 64-1920 x 64-1080 (default 640x360)")
+    render.add_argument(
+        "--size",
+        help="WIDTHxHEIGHT: the resolution (older name); a number: Cutout's hole size",
+    )
     render.add_argument("--fps", help="frames per second, 1-30 (default 8)")
     render.add_argument("--theme", help="light (default) or contrast (white on black)")
     render.add_argument("--stats", action="store_true", help="html: statistics and a chart")
@@ -133,7 +137,7 @@ def _query(args: argparse.Namespace, extra: dict[str, str], image_id: str) -> di
         query["view"] = args.view
     if args.start is not None:
         query["i"] = args.start
-    for name in ("seed", "frames", "size", "fps", "theme"):
+    for name in ("seed", "frames", "resolution", "size", "fps", "theme"):
         value = getattr(args, name)
         if value is not None:
             query[name] = value
@@ -167,7 +171,7 @@ def render(args: argparse.Namespace, extra: Sequence[str]) -> int:
     image_id, picture = _picture(args.image, settings)
     query = _query(args, params, image_id)
     query["format"] = _format(args.out)
-    state = parse_state(query, ignore=EXPORT_OPTIONS)
+    state = parse_state(query, ignore=option_names(query))
     options = parse_options(query)
     show = sys.stderr.isatty()
 

@@ -155,5 +155,5 @@ class Student(HttpUser):
             seed=random.randint(0, 1000),
             format="gif",
             frames=16,
-            size="320x180",
+            resolution="320x180",
         )

@@ -28,9 +28,9 @@ from PIL import Image
 from app import cli
 from app.config import Settings
 from app.export import (
-    EXPORT_OPTIONS,
     ExportCancelledError,
     ExportOptions,
+    option_names,
     parse_options,
     prepare,
     render_export,
@@ -98,6 +98,19 @@ def test_gif_has_the_frames_and_size_asked_for_in_every_view(
     with Image.open(io.BytesIO(data)) as gif:
         assert gif.info["loop"] == 0
         assert gif.info["duration"] == 120  # 8 / s: 125 ms, in GIF's 1/100 s
+
+
+def test_cutouts_hole_size_and_the_resolution_are_apart(client: TestClient) -> None:
+    """Cutout's ``size`` is its hole; the frames' size is ``resolution`` (an older link's
+    ``size=WxH`` still names it)."""
+    query = "method=cutout&n_holes=1&seed=5&format=gif&frames=1&resolution=128x96"
+    small, large = export(client, f"{query}&size=16"), export(client, f"{query}&size=96")
+    (small_frame,), (large_frame,) = gif_frames(small), gif_frames(large)
+    assert small_frame.shape == large_frame.shape == (96, 128, 3)
+    assert not np.array_equal(small_frame, large_frame)
+    assert export(client, f"{query}&size=96") == export(client, query)  # 96: the default
+    legacy = export(client, "method=cutout&seed=5&format=gif&frames=1&size=128x96")
+    assert gif_frames(legacy)[0].shape == (96, 128, 3)
 
 
 def test_gif_of_more_than_one_loop_keeps_every_frame(client: TestClient) -> None:
@@ -293,7 +306,7 @@ def test_events_stream_progress_in_order_then_the_file(client: TestClient) -> No
 
 
 def _state(query: dict[str, str]) -> tuple[Any, ExportOptions, Any]:
-    state = parse_state(query, ignore=EXPORT_OPTIONS)
+    state = parse_state(query, ignore=option_names(query))
     return state, parse_options(query), ImageStore(Settings()).get(state.image).tensor
 
 

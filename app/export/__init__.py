@@ -56,6 +56,7 @@ from .options import (
     check_budget,
     export_name,
     iterations,
+    option_names,
     parse_options,
     state_query,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "export_name",
     "heading",
     "iterations",
+    "option_names",
     "parse_options",
     "prepare",
     "render_export",

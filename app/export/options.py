@@ -1,6 +1,10 @@
-"""An export's options (``format``, ``frames``, ``size``, ``fps``, ``start``, ``theme``,
+"""An export's options (``format``, ``frames``, ``resolution``, ``fps``, ``start``, ``theme``,
 ``stats``): their limits and defaults, parsed and checked from a query, the pixel budget of each
 format, and the names an export goes by (its file name, its iterations, its query).
+
+The frames' size is ``resolution=WIDTHxHEIGHT``. Older links call it ``size``, which is also
+Cutout's hole size: a ``size`` whose value is ``WIDTHxHEIGHT`` is read as the resolution (no
+hole size has that form), any other ``size`` belongs to the method (:func:`option_names`).
 
 The work is bounded: at most 200 frames, 64-1920 x 64-1080 pixels, and frames x width x height
 at most 70 million pixels for a GIF or an HTML file (their frames are held until the file is
@@ -10,6 +14,7 @@ written) and 210 million for an MP4 (streamed to ffmpeg, so bounded by time: 100
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -25,7 +30,9 @@ FORMATS: dict[str, tuple[str, str]] = {  # format -> (media type, extension)
     "html": ("text/html; charset=utf-8", "html"),
 }
 # The query names of an export's options (the rest of the query is the lab's state).
-EXPORT_OPTIONS = frozenset({"format", "frames", "size", "fps", "start", "theme", "stats"})
+EXPORT_OPTIONS = frozenset({"format", "frames", "resolution", "fps", "start", "theme", "stats"})
+LEGACY_RESOLUTION = "size"  # the resolution's name in older links, when its value is WxH
+_RESOLUTION = re.compile(r"^\s*\d+\s*[x×X]\s*\d+\s*$")
 MAX_FRAMES = 200
 DEFAULT_FRAMES = 32
 MIN_SIDE = 64
@@ -72,7 +79,22 @@ def _whole(query: Mapping[str, str], name: str, default: int, low: int, high: in
     return value
 
 
-def _size(raw: str | None) -> tuple[int, int]:
+def _legacy_resolution(query: Mapping[str, str]) -> bool:
+    """Whether the query's ``size`` is an older link's resolution (WIDTHxHEIGHT)."""
+    if "resolution" in query:
+        return False
+    return bool(_RESOLUTION.match(query.get(LEGACY_RESOLUTION, "")))
+
+
+def option_names(query: Mapping[str, str]) -> frozenset[str]:
+    """The names of ``query`` that are the export's options; the rest is the lab's state."""
+    legacy = {LEGACY_RESOLUTION} if _legacy_resolution(query) else set()
+    return EXPORT_OPTIONS | legacy
+
+
+def _size(query: Mapping[str, str]) -> tuple[int, int]:
+    name = LEGACY_RESOLUTION if _legacy_resolution(query) else "resolution"
+    raw = query.get(name)
     allowed = f"WIDTHxHEIGHT, width {MIN_SIDE} to {MAX_WIDTH}, height {MIN_SIDE} to {MAX_HEIGHT}"
     if raw is None or raw == "":
         return DEFAULT_SIZE
@@ -80,9 +102,9 @@ def _size(raw: str | None) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in parts)
     except ValueError:
-        raise ApiError(422, "size", f"{raw!r} is not WIDTHxHEIGHT", allowed) from None
+        raise ApiError(422, name, f"{raw!r} is not WIDTHxHEIGHT", allowed) from None
     if not (MIN_SIDE <= width <= MAX_WIDTH and MIN_SIDE <= height <= MAX_HEIGHT):
-        raise ApiError(422, "size", f"{width}x{height} is out of range", allowed)
+        raise ApiError(422, name, f"{width}x{height} is out of range", allowed)
     return width, height
 
 
@@ -96,13 +118,13 @@ def _choice(query: Mapping[str, str], name: str, choices: tuple[str, ...], defau
 
 
 def parse_options(query: Mapping[str, str]) -> ExportOptions:
-    """The export's options from a query (``format``, ``frames``, ``size``, ``fps``, ``start``,
-    ``theme``, ``stats``); ``ApiError`` naming the field and what it allows."""
+    """The export's options from a query (``format``, ``frames``, ``resolution``, ``fps``,
+    ``start``, ``theme``, ``stats``); ``ApiError`` naming the field and what it allows."""
     if not query.get("format"):
         raise ApiError(422, "format", "a format is required", "one of " + ", ".join(FORMATS))
     chosen = _choice(query, "format", tuple(FORMATS), "gif")
     frames = _whole(query, "frames", DEFAULT_FRAMES, 1, MAX_FRAMES)
-    width, height = _size(query.get("size"))
+    width, height = _size(query)
     fps = _whole(query, "fps", DEFAULT_FPS, 1, MAX_FPS)
     start_raw = query.get("start")
     start = None if not start_raw else _whole(query, "start", 0, 0, ITERATIONS - 1)
@@ -176,7 +198,7 @@ def state_query(state: LabState, options: ExportOptions) -> dict[str, str]:
     query |= {
         "format": options.format,
         "frames": str(options.frames),
-        "size": f"{options.width}x{options.height}",
+        "resolution": f"{options.width}x{options.height}",
         "fps": str(options.fps),
         "theme": options.theme,
     }

@@ -32,12 +32,12 @@ from ..export import (
     DEFAULT_FPS,
     DEFAULT_FRAMES,
     DEFAULT_SIZE,
-    EXPORT_OPTIONS,
     MAX_FPS,
     MAX_FRAMES,
     Export,
     ExportCancelledError,
     ExportOptions,
+    option_names,
     parse_options,
     render_export,
 )
@@ -61,7 +61,7 @@ def _query(request: Request) -> dict[str, str]:
 def _prepared(request: Request, store: ImageStore) -> tuple[LabState, ExportOptions, StoredImage]:
     """The state, the options and the picture; ``ApiError``/``ParamError`` naming the field."""
     query = _query(request)
-    state = parse_state(query, ignore=EXPORT_OPTIONS)
+    state = parse_state(query, ignore=option_names(query))
     if state.view not in RENDERERS:  # before any stream: a plain 422
         drawn = ", ".join(RENDERERS)
         raise ApiError(422, "view", f"no export for this view yet: {state.view}", drawn)

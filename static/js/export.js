@@ -63,7 +63,7 @@ export function startExport(panel, query) {
     const options = new URLSearchParams(query());
     options.set("format", format.value);
     options.set("frames", String(Math.max(1, Math.min(200, Math.round(Number(frames.value) || 32)))));
-    options.set("size", size.value);
+    options.set("resolution", size.value); // not "size": Cutout's hole size is in the query
     options.set("fps", fps.value);
     options.set("theme", contrast.checked ? "contrast" : "light");
     if (format.value === "html") options.set("stats", stats.checked ? "true" : "false");
