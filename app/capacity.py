@@ -10,6 +10,12 @@ bounded memory, the answers that are given stay fast, and the process answers no
 as soon as the load goes. A streamed export holds its place for as long as it renders;
 training runs have their own bound (``app.streaming``).
 
+An upload's body is received before its lane is taken (:func:`received_body`): refused from its
+``Content-Length`` before a byte is read, counted while it streams (a chunked body is cut at the
+limit), each chunk awaited at most ``Receiving.chunk_timeout_s``. A client that stalls holds one
+of the ``receiving`` places, never the lane's slot, and loses it after that timeout; the body
+that came in full is decoded in the lane.
+
 Requests the server answers without computing (pages, static files, the catalog, a 304 for a
 frame the client already has) never wait here.
 """
@@ -19,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import json
 import weakref
+from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_body
 
@@ -32,6 +39,7 @@ QUICK_PATHS = ("/api/frames", "/api/scene", "/api/match")
 HEAVY_PATHS = ("/api/export", "/api/reconstruction")
 UPLOAD = "/api/images"
 RETRY_AFTER_S = 1
+MULTIPART_OVERHEAD = 64 * 1024  # the form's boundaries and part headers around the file
 
 
 def lane_of(scope: Scope) -> str | None:
@@ -82,19 +90,99 @@ class CpuLoad:
         }
 
 
+@dataclass
+class Receiving:
+    """Upload bodies being received (before their lane): at most ``limit`` at once, each at
+    most ``max_bytes``, each chunk awaited at most ``chunk_timeout_s``."""
+
+    limit: int
+    max_bytes: int
+    chunk_timeout_s: float
+    active: int = 0
+
+
+class BodyRefusedError(Exception):
+    """The body cannot be taken: ``status`` and the error body's fields."""
+
+    def __init__(self, status: int, message: str, allowed: str) -> None:
+        super().__init__(message)
+        self.status, self.message, self.allowed = status, message, allowed
+
+
+async def received_body(
+    scope: Scope, receive: Receive, max_bytes: int, chunk_timeout_s: float
+) -> list[Message]:
+    """The request's body messages, whole: refused (:class:`BodyRefusedError`) from its
+    ``Content-Length`` before any is read, as soon as the bytes received pass ``max_bytes``,
+    when a chunk takes more than ``chunk_timeout_s``, or when the client goes."""
+    megabytes = f"at most {max_bytes // (1024 * 1024)} MB"
+    declared = _content_length(scope)
+    if declared is not None and declared > max_bytes:
+        raise BodyRefusedError(413, "the file is too large", megabytes)
+    messages: list[Message] = []
+    size = 0
+    while True:
+        try:
+            message = await asyncio.wait_for(receive(), chunk_timeout_s)
+        except TimeoutError:
+            raise BodyRefusedError(
+                408, f"the upload stalled: nothing came for {chunk_timeout_s:g} s", "send it whole"
+            ) from None
+        if message["type"] == "http.disconnect":
+            raise BodyRefusedError(400, "the client went away", "")
+        size += len(message.get("body", b""))
+        if size > max_bytes:
+            raise BodyRefusedError(413, "the file is too large", megabytes)
+        messages.append(message)
+        if not message.get("more_body", False):
+            return messages
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def replayed(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that gives ``messages`` first, then what the client sends (its
+    disconnect)."""
+    waiting = list(messages)
+
+    async def receive_again() -> Message:
+        if waiting:
+            return waiting.pop(0)
+        return await receive()
+
+    return receive_again
+
+
 class CpuGate:
     """ASGI middleware: each lane's requests (:func:`lane_of`) pass ``workers`` at a time with
-    at most ``queue`` waiting; past that, 503 with ``Retry-After`` at once."""
+    at most ``queue`` waiting; past that, 503 with ``Retry-After`` at once. An upload's body is
+    received whole before it queues for its lane (:func:`received_body`)."""
 
-    def __init__(self, app: ASGIApp, *, lanes: dict[str, CpuLoad]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, lanes: dict[str, CpuLoad], receiving: Receiving | None = None
+    ) -> None:
         self.app = app
         self.lanes = lanes
+        self.receiving = receiving
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         lane = lane_of(scope) if scope["type"] == "http" else None
         if lane is None:
             await self.app(scope, receive, send)
             return
+        if lane == "upload" and self.receiving is not None:
+            received = await self._receive_upload(scope, receive, send)
+            if received is None:
+                return
+            receive = received
         load = self.lanes[lane]
         if load.full():
             load.shed += 1
@@ -112,6 +200,48 @@ class CpuGate:
         finally:
             load.running -= 1
             places.release()
+
+    async def _receive_upload(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """The upload's body, received in one of the ``receiving`` places, as a ``receive``
+        for the app; None when it was refused (the answer is sent)."""
+        receiving = self.receiving
+        assert receiving is not None
+        if receiving.active >= receiving.limit:
+            await _busy(send)
+            return None
+        receiving.active += 1
+        try:
+            body = await received_body(
+                scope, receive, receiving.max_bytes + MULTIPART_OVERHEAD, receiving.chunk_timeout_s
+            )
+        except BodyRefusedError as refused:
+            if refused.status != 400:  # a client that left hears nothing
+                allowed = refused.allowed
+                if refused.status == 413:
+                    allowed = f"at most {receiving.max_bytes // (1024 * 1024)} MB"
+                await _refuse(send, refused.status, refused.message, allowed)
+            return None
+        finally:
+            receiving.active -= 1
+        return replayed(body, receive)
+
+
+async def _refuse(send: Send, status: int, message: str, allowed: str) -> None:
+    """An upload refused before its body was read: the error naming the file; the connection
+    closes (the rest of the body is never read)."""
+    body = json.dumps(error_body("file", message, allowed)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _busy(send: Send) -> None:

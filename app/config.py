@@ -41,6 +41,15 @@ class Settings:
     heavy_queue: int = field(default_factory=lambda: _env_int("DROPOUT_LAB_HEAVY_QUEUE", 2))
     upload_workers: int = field(default_factory=lambda: _env_int("DROPOUT_LAB_UPLOAD_WORKERS", 1))
     upload_queue: int = field(default_factory=lambda: _env_int("DROPOUT_LAB_UPLOAD_QUEUE", 16))
+    # Upload bodies received at once per process, before their lane (each held in memory, at
+    # most max_upload_bytes); one whose next chunk takes longer than upload_chunk_timeout_s
+    # is answered 408 and dropped.
+    upload_receiving: int = field(
+        default_factory=lambda: _env_int("DROPOUT_LAB_UPLOAD_RECEIVING", 32)
+    )
+    upload_chunk_timeout_s: float = field(
+        default_factory=lambda: float(os.environ.get("DROPOUT_LAB_UPLOAD_CHUNK_TIMEOUT_S", 10))
+    )
     # The upload directory's bound: past it the least recently used uploads are deleted
     # (samples live elsewhere and are never touched).
     max_upload_store_bytes: int = field(

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from . import errors, wire
 from .caching import ConditionalGet
-from .capacity import CpuGate, CpuLoad
+from .capacity import CpuGate, CpuLoad, Receiving
 from .config import Settings
 from .framing import FramingPolicy
 from .head import HeadAsGet
@@ -78,7 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "heavy": CpuLoad(settings.heavy_workers, settings.heavy_queue),
         "upload": CpuLoad(settings.upload_workers, settings.upload_queue),
     }
-    app.add_middleware(CpuGate, lanes=app.state.lanes)
+    receiving = Receiving(
+        settings.upload_receiving, settings.max_upload_bytes, settings.upload_chunk_timeout_s
+    )
+    app.add_middleware(CpuGate, lanes=app.state.lanes, receiving=receiving)
     app.add_middleware(ConditionalGet)
     app.add_middleware(FramingPolicy)
     app.add_middleware(HeadAsGet)  # outermost: HEAD is a GET without its body, everywhere
