@@ -33,7 +33,8 @@ CHROMIUM_ARGS = [
 SERVE = (
     "import socket, sys, uvicorn\n"
     "listening = socket.socket(fileno=int(sys.argv[1]))\n"
-    "config = uvicorn.Config('app.main:app', log_level='warning')\n"
+    "config = uvicorn.Config('app.main:app', log_level='warning',\n"
+    "                        http='app.httpbounds:BoundedHttpProtocol')\n"
     "uvicorn.Server(config).run(sockets=[listening])\n"
 )
 

@@ -14,6 +14,7 @@ import os
 
 import uvicorn
 
+BOUNDED_HTTP = "app.httpbounds:BoundedHttpProtocol"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
@@ -43,5 +44,7 @@ def serve(host: str, port: int, workers: int) -> None:
         proxy_headers=True,  # the client's address and scheme from a reverse proxy in front
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         timeout_graceful_shutdown=10,
+        # Header size, count and time bounded (uvicorn's own protocol bounds none of them).
+        http=BOUNDED_HTTP,
         log_level=os.environ.get("LOG_LEVEL", "info"),
     )
