@@ -85,10 +85,11 @@ export function renderPicker(nav, catalog, onPick) {
   wirePickerKeys(nav);
 }
 
-// One tab stop for the whole list (the current method); the arrow keys move between the
-// methods, Home and End to the first and the last; Enter or Space picks the focused one.
+// One tab stop for the whole list (the current method); the up and down arrows move between
+// the methods, Home and End to the first and the last; Enter or Space picks the focused one.
+// Left and right stay the player's (a step), as everywhere on the page.
 function wirePickerKeys(nav) {
-  const moves = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 };
+  const moves = { ArrowDown: 1, ArrowUp: -1 };
   nav.addEventListener("keydown", (event) => {
     const buttons = [...nav.querySelectorAll("button.method")];
     const at = buttons.indexOf(document.activeElement);

@@ -15,6 +15,8 @@ export class Player {
     this.back = root.querySelector("#step-back");
     this.forward = root.querySelector("#step-forward");
     this.timer = null;
+    this.pointing = false; // the last input was a pointer (a click), not a key
+    this.focusByKeyboard = false; // the focused element was reached with the keyboard
   }
 
   get state() {
@@ -73,24 +75,29 @@ export class Player {
       if (this.state.playing) this.#schedule();
     });
     document.addEventListener("keydown", (event) => this.#key(event));
+    // How the focus came where it is: a click or the keyboard (:focus-visible cannot tell at
+    // keydown, when every focused element matches it).
+    document.addEventListener("pointerdown", () => { this.pointing = true; }, true);
+    document.addEventListener("keydown", () => { this.pointing = false; }, true);
+    document.addEventListener("focusin", () => { this.focusByKeyboard = !this.pointing; }, true);
   }
 
   // Keys stay with fields that use them: text and number fields, checkboxes, selects, dialogs,
   // and the arrows of a focused slider or tab list. Space plays/pauses everywhere else, also
   // over a button that a click focused (so it works right after a click); but a button, link
-  // or tab reached with the keyboard (its focus ring shows) keeps Space, which activates it.
+  // or tab reached with the keyboard keeps Space, which activates it.
   #key(event) {
     const target = event.target;
     const typing = target.closest?.("select, textarea, dialog[open], input:not([type=range])");
     if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.key === " ") {
       const activates = target.matches?.("button, a[href], summary, [role=tab], [role=button]");
-      if (activates && target.matches(":focus-visible")) return;
+      if (activates && this.focusByKeyboard) return;
       event.preventDefault();
       this.setPlaying(!this.state.playing);
       return;
     }
-    const ownArrows = target.matches?.("input[type=range]:not(#scrub), [role=tab], .picker button");
+    const ownArrows = target.matches?.("input[type=range]:not(#scrub), [role=tab]");
     if (ownArrows) return;
     if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
       event.preventDefault();

@@ -34,6 +34,11 @@ function number(value) {
   return String(Number(value.toPrecision(3)));
 }
 
+// A trace's name as words: Plotly's markup (s<sub>l</sub>) read as its text (s l).
+function plain(text) {
+  return String(text).replace(/<sub>|<sup>/g, " ").replace(/<[^>]*>/g, "").replace(/\s+/g, " ").trim();
+}
+
 function numeric(values) {
   return (values ?? []).flat(Infinity).filter((v) => typeof v === "number" && Number.isFinite(v));
 }
@@ -41,7 +46,7 @@ function numeric(values) {
 // One trace in words: a line's first, last, lowest and highest values, a bar chart's tallest
 // bar, a heatmap's range.
 export function traceWords(trace) {
-  const name = trace.name ?? "series";
+  const name = plain(trace.name ?? "series");
   if (trace.type === "heatmap" || trace.type === "contour") {
     const values = numeric(trace.z);
     if (!values.length) return `${name}: no values`;

@@ -249,7 +249,7 @@ def test_the_keyboard_alone_drives_the_lab(
             "open-export",
         ], stops
         assert stops[-1]["method"] == "standard"
-        # Pick a method: the arrows move through the list, Space picks.
+        # Pick a method: the up and down arrows move through the list, Space picks.
         page.keyboard.press("ArrowDown")
         assert focused(page)["method"] == "gaussian"
         page.keyboard.press(" ")

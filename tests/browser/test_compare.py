@@ -130,7 +130,9 @@ def test_panels_move_in_lockstep(page: Page, board: Board) -> None:
     expect(page.locator("#iteration-value")).to_have_text("2")
     assert frames["a"]["dropped"] != frames["b"]["dropped"], frames
 
-    # Playing at 8 a second: never more than one iteration apart, and both move on.
+    # Playing at 8 a second: never more than one iteration apart, and both move on. (Space on
+    # a button reached by the keyboard presses that button; from the page it plays.)
+    page.locator("#lab").focus()
     page.keyboard.press(" ")
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
     seen = []

@@ -10,10 +10,11 @@
 import { OKABE_ITO } from "../colours.js";
 import { renderControls } from "../controls.js";
 import { element, svg, linkViewStyles } from "../dom.js";
-import { loadPlotly } from "../plotly.js";
+import { describeChart, loadPlotly } from "../plotly.js";
 import { paramQuery } from "../state.js";
 import { fmt } from "../stats.js";
 import { StreamedTraining } from "./streamed_training.js";
+import { titleSvg } from "./titles.js";
 
 const { blue: BLUE, orange: ORANGE, vermilion: VERMILION, sky: SKY } = OKABE_ITO;
 const GREY = "#8c8c8c";
@@ -80,14 +81,14 @@ export default class CompressionView {
     this.paintedKey = null;
     root.classList.add("compression-view");
     this.status = element("p", { class: "compression-status", role: "status", "aria-live": "polite" });
-    this.summary = element("div", { class: "compression-summary", "aria-label": "the trained network, pruned" });
+    this.summary = element("div", { class: "compression-summary", role: "group", "aria-label": "the trained network, pruned" });
     this.netCanvas = element("canvas", { class: "net-canvas", width: 960, height: 560, role: "img", "aria-label": "the network" });
     this.netCaption = element("figcaption");
     this.netLegend = element("div");
-    this.histogram = svg("svg", { class: "chart-svg", viewBox: "0 0 460 230", role: "img", "aria-label": "histogram of log α" });
+    this.histogram = titleSvg(svg("svg", { class: "chart-svg", viewBox: "0 0 460 230" }), "histogram of log α");
     this.histogramCaption = element("figcaption");
     this.histogramLegend = element("div");
-    this.curve = svg("svg", { class: "chart-svg", viewBox: "0 0 460 250", role: "img", "aria-label": "test accuracy against the share of weights pruned" });
+    this.curve = titleSvg(svg("svg", { class: "chart-svg", viewBox: "0 0 460 250" }), "test accuracy against the share of weights pruned");
     this.curveCaption = element("figcaption");
     this.curveLegend = element("div");
     this.heatmaps = element("div", { class: "heatmaps" });
@@ -373,6 +374,9 @@ export default class CompressionView {
       element("span", { class: "title", text: structured ? "Each neuron's noise, as log α" : "Each weight's log α" }), " ",
       element("span", { class: "detail", text: `iteration ${frame.iteration}: ${thousands(pruned)} of ${thousands(total)} at or past the line (count on a log scale)` }),
     );
+    titleSvg(this.histogram, `histogram of ${structured ? "each neuron's noise, as log α" : "each weight's log α"} at iteration ${frame.iteration}, `
+      + `counts on a log scale: ${thousands(pruned)} of ${thousands(total)} ${structured ? "neurons" : "weights"} at or past the threshold line (${ruleText(theory)}), `
+      + `${structured ? "removed" : "pruned"}; the rest kept`);
     this.histogramLegend.replaceChildren(legend([
       [BLUE, structured ? "kept (SNR above the threshold)" : "kept: log α below the threshold"],
       [VERMILION, structured ? "removed" : "pruned: α ≥ e³ ≈ 20, a drop rate of 0.95 and more"],
@@ -415,6 +419,9 @@ export default class CompressionView {
     parts.push(svg("text", { x: W / 2, y: H - 6, "text-anchor": "middle", text: "weights pruned (%)" }));
     parts.push(svg("text", { x: 12, y: (H - m.b) / 2, "text-anchor": "middle", transform: `rotate(-90 12 ${(H - m.b) / 2})`, text: "test accuracy (%)" }));
     this.curve.replaceChildren(...parts);
+    titleSvg(this.curve, `test accuracy of the trained network against the share of weights pruned, one point per `
+      + `${theory.curve.parameter === "snr" ? "SNR" : "log α"} threshold; at the current threshold (${ruleText(theory)}) `
+      + `${percent(final.pruned_share)} pruned and ${percent(final.accuracy_after)} accurate; the dense network ${percent(final.baseline_accuracy)}`);
     this.curveCaption.replaceChildren(
       element("span", { class: "title", text: "Accuracy against sparsity" }), " ",
       element("span", { class: "detail", text: `the trained network, pruned at each ${theory.curve.parameter === "snr" ? "SNR" : "log α"} threshold` }),
@@ -481,6 +488,13 @@ export default class CompressionView {
         + "went is out of use: the widths count the neurons still on a path from an input to an output.";
   }
 
+  announce(frame, theory) {
+    const neurons = theory.variant === "sbp" ? `, ${percent(frame.dropped_fraction)} of neurons removed` : "";
+    return `Iteration ${frame.iteration}, step ${frame.step} of ${theory.steps}: ${percent(frame.pruned_share)} of the weights pruned `
+      + `(${percent(theory.final.pruned_share)} when trained)${neurons}; test accuracy ${percent(frame.accuracy_after)} after pruning, `
+      + `${percent(frame.accuracy_before)} before.`;
+  }
+
   numbers(frame, theory) {
     const structured = theory.variant === "sbp";
     const rows = [
@@ -502,7 +516,7 @@ export default class CompressionView {
       yTitle: "share",
       x,
       lines: [
-        { name: "weights pruned", y: series.frames.map((frame) => frame.pruned_share), role: "measured" },
+        { name: "weights pruned, measured", y: series.frames.map((frame) => frame.pruned_share), role: "measured" },
         { name: "dense network's accuracy", y: series.frames.map((frame) => frame.baseline_accuracy), role: "expected" },
         { name: "test accuracy after pruning", y: series.frames.map((frame) => frame.accuracy_after), role: "extra" },
       ],
@@ -628,6 +642,8 @@ class CompressionTraining extends StreamedTraining {
     const { ink, line } = themeColours();
     const h = this.history;
     const x = h.step.slice();
+    const now = (values) => fmt(values.at(-1));
+    const step = h.step.length ? `Step ${h.step.at(-1)} of ${this.info?.steps}` : "";
     const base = (title, yaxis) => ({
       title: { text: title, x: 0.01, xanchor: "left" },
       margin: { l: 58, r: 58, t: 40, b: 96 },
@@ -639,21 +655,28 @@ class CompressionTraining extends StreamedTraining {
       legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top" },
     });
     const trace = (y, name, colour, dash = "solid", extra = {}) => ({ x, y: y.slice(), type: "scatter", mode: "lines", name, line: { color: colour, dash, width: 2.5 }, ...extra });
-    Plotly.react(this.lossChart, [
+    const losses = [
       trace(h.loss, "loss (what is minimised)", ink),
       trace(h.data, "data term: cross-entropy", BLUE),
       trace(h.klWeighted, "KL term × its warm-up weight", ORANGE),
       trace(h.kl, "KL / N, unweighted", ORANGE, "dot"),
-    ], base("the loss, split (log scale)", { title: { text: "per example" }, type: "log" }), { displayModeBar: false, responsive: true });
-    Plotly.react(this.accuracyChart, [
+    ];
+    Plotly.react(this.lossChart, losses, base("the loss, split (log scale)", { title: { text: "per example" }, type: "log" }), { displayModeBar: false, responsive: true });
+    describeChart(this.lossChart, "the loss, split into its data term and its KL term, over the steps (log scale)", losses,
+      step && `${step}: loss ${now(h.loss)} = data term ${now(h.data)} + weighted KL term ${now(h.klWeighted)}`);
+    const accuracies = [
       trace(h.before, "test accuracy, nothing pruned", BLUE, "dot"),
       trace(h.after, `test accuracy, pruned at ${this.rule}`, BLUE),
       trace(h.dense, "dense network", GREY, "dash"),
       trace(h.pruned, "weights pruned (right axis)", VERMILION, "solid", { yaxis: "y2" }),
-    ], {
+    ];
+    Plotly.react(this.accuracyChart, accuracies, {
       ...base("accuracy and sparsity", { title: { text: "accuracy" }, range: [0, 1.02] }),
       yaxis2: { title: { text: "pruned" }, overlaying: "y", side: "right", range: [0, 1.02], showgrid: false, tickformat: ".0%" },
     }, { displayModeBar: false, responsive: true });
+    describeChart(this.accuracyChart, "test accuracy and the share of weights pruned over the steps", accuracies,
+      step && `${step}: test accuracy ${percent(h.after.at(-1))} pruned at ${this.rule}, ${percent(h.before.at(-1))} before pruning, `
+        + `dense network ${percent(h.dense.at(-1))}; ${percent(h.pruned.at(-1))} of the weights pruned`);
     this.probe.drawn = h.step.length;
   }
 }

@@ -5,6 +5,7 @@
 
 import { element, svg } from "../dom.js";
 import { fmt } from "../stats.js";
+import { share as percent, titleSvg } from "./titles.js";
 import { TrainingPanel } from "./training.js";
 
 const BLUE = "#0072B2";
@@ -98,7 +99,7 @@ export default class DenseView {
     const method = header.method;
     const net = theory.network;
     const pass = frame.pass;
-    this.#draw(this.trainDiagram, net, pass, method, { train: true, input: theory.input });
+    const drawn = this.#draw(this.trainDiagram, net, pass, method, { train: true, input: theory.input });
     this.#draw(this.testDiagram, net, theory.test, method, { train: false, input: theory.input });
     const hidden = net.sizes.slice(1, -1).reduce((a, b) => a + b, 0);
     const trained = net.source === "trained" ? " (the trained network; the first neurons of each layer)" : "";
@@ -115,7 +116,10 @@ export default class DenseView {
     this.#drawStrip(frame.strip, net, method);
     this.#outputs(frame, header, hidden);
     this.#methodPanel(method, theory);
-    this.trainDiagram.setAttribute("aria-label", `the network at iteration ${frame.iteration}: ${(100 * frame.dropped_fraction).toFixed(0)} % of the ${theory.unit}s dropped; output ${fmt(frame.output[1])} for class 1`);
+    const subset = isSubset(net);
+    titleSvg(this.trainDiagram, `the network at iteration ${frame.iteration}: ${droppedWords(method, drawn, subset)}`
+      + `${subset ? ` (${percent(frame.dropped_fraction, 0)} of all its hidden ${theory.unit}s)` : ""}; P(class 1) ${fmt(frame.output[1], 2)}`);
+    titleSvg(this.testDiagram, `the network at test time: every ${theory.unit} kept, test-time rule ${ruleName(method, header.params)}; P(class 1) ${fmt(theory.test.output[1], 2)}`);
   }
 
   // One network: connections, then neurons with their values and marks.
@@ -127,6 +131,7 @@ export default class DenseView {
     node.setAttribute("viewBox", `0 0 ${width} ${height}`);
     const spots = layout(net.shown, width, height, pad, mini ? pad : 112);
     const parts = [];
+    const counts = { neurons: 0, dropped: 0, connections: 0, cut: 0 }; // hidden neurons, connections drawn
     const maxWeight = Math.max(1e-9, ...net.layers.flatMap((layer) => layer.weights.flat().map(Math.abs)));
     net.layers.forEach((layer, l) => {
       const masks = pass.connections?.[l + 1];
@@ -137,6 +142,8 @@ export default class DenseView {
         const droppedConnection = masks && masks.weights[j][i] === 0;
         const fromDropped = method !== "dropconnect" && method !== "gaussian" && fromMask && fromMask[i] === 0;
         const off = train && (droppedConnection || fromDropped);
+        counts.connections += 1;
+        if (train && droppedConnection) counts.cut += 1;
         parts.push(svg("line", {
           x1: a.x, y1: a.y, x2: b.x, y2: b.y,
           stroke: off ? GREY : w >= 0 ? BLUE : ORANGE,
@@ -153,6 +160,10 @@ export default class DenseView {
         const value = values[k] ?? 0;
         const mask = layer.mask?.[k];
         const dropped = train && method !== "gaussian" && mask === 0;
+        if (l > 0 && l < pass.layers.length - 1) {
+          counts.neurons += 1;
+          if (dropped) counts.dropped += 1;
+        }
         let fill = activationColour(value, top);
         if (method === "standout" && layer.keep) fill = `rgba(0, 114, 178, ${0.12 + 0.88 * layer.keep[k]})`;
         if (dropped && method !== "alpha") fill = "#d9d9d9";
@@ -178,6 +189,7 @@ export default class DenseView {
       })));
     }
     node.replaceChildren(...parts);
+    return counts;
   }
 
   #factorLabel(method, layer, k, train, dropped) {
@@ -197,8 +209,9 @@ export default class DenseView {
         connections: entry.connections,
         output: entry.output,
       };
-      const node = svg("svg", { class: "mini", role: "img", "aria-label": `the sub-network of iteration ${entry.iteration}` });
-      this.#draw(node, net, pass, method, { train: true, input: [], mini: true });
+      const node = svg("svg", { class: "mini", role: "img" });
+      const drawn = this.#draw(node, net, pass, method, { train: true, input: [], mini: true });
+      titleSvg(node, `the sub-network of iteration ${entry.iteration}: ${droppedWords(method, drawn, isSubset(net))}; P(class 1) ${fmt(entry.output[1], 2)}`);
       return element("figure", { class: "strip-item", role: "listitem" }, [
         node,
         element("figcaption", { text: `#${entry.iteration}: ${fmt(entry.output[1], 2)}` }),
@@ -237,7 +250,10 @@ export default class DenseView {
           histogram(unit.edges, [
             { counts: unit.sampled, colour: BLUE, label: `pre-activation u over ${unit.sampled.reduce((a, b) => a + b, 0)} masks` },
             { counts: unit.gaussian, colour: ORANGE, label: "moment-matched Gaussian", line: true },
-          ]),
+          ], {
+            words: `histogram of one unit's pre-activation u over ${unit.sampled.reduce((a, b) => a + b, 0)} masks, mean ${fmt(unit.sample_mean)} and variance ${fmt(unit.sample_variance)}, `
+              + `against the moment-matched Gaussian, mean ${fmt(unit.moment_mean)} and variance ${fmt(unit.moment_variance)}`,
+          }),
           element("table", { class: "outputs" }, [
             ...[
               ["mean of u: sampled / Gaussian", `${fmt(unit.sample_mean)} / ${fmt(unit.moment_mean)}`],
@@ -253,7 +269,9 @@ export default class DenseView {
       const h = theory.histograms;
       const part = (title, data, colour) => element("figure", { class: "alpha-hist" }, [
         element("figcaption", { text: `${title}: mean ${fmt(data.mean)}, variance ${fmt(data.variance)}` }),
-        histogram(h.edges, [{ counts: data.counts, colour, label: title }], { small: true }),
+        histogram(h.edges, [{ counts: data.counts, colour, label: title }], {
+          small: true, words: `histogram of the activations ${title}: mean ${fmt(data.mean)}, variance ${fmt(data.variance)}`,
+        }),
       ]);
       this.methodPanel.replaceChildren(element("section", { class: "view" }, [
         element("h3", { text: `A SELU layer's activations (${h.units}), at p = ${fmt(theory.expected_dropped_fraction, 2)}` }),
@@ -291,7 +309,7 @@ export default class DenseView {
       yTitle: "fraction / probability",
       x,
       lines: [
-        { name: "dropped", y: series.frames.map((frame) => frame.dropped_fraction), role: "measured" },
+        { name: "dropped, measured", y: series.frames.map((frame) => frame.dropped_fraction), role: "measured" },
         { name: "expected", x: [x[0], x[x.length - 1]], y: [expected, expected], role: "expected" },
         { name: "P(class 1), this sub-network", y: series.frames.map((frame) => frame.output[1]), role: "extra" },
       ],
@@ -312,6 +330,29 @@ export default class DenseView {
   derived() {
     return null;
   }
+
+  announce(frame, theory) {
+    const unit = theory.unit === "connection" ? "connections" : "neurons";
+    const dropped = theory.mask_kind === "real"
+      ? `every hidden neuron multiplied by its own noise, none dropped`
+      : `${percent(frame.dropped_fraction)} of hidden ${unit} dropped, expected ${percent(theory.expected_dropped_fraction)}`;
+    return `Iteration ${frame.iteration}: ${dropped}; P(class 1) ${fmt(frame.output[1], 2)} for this sub-network, ${fmt(theory.test.output[1], 2)} with the test-time rule.`;
+  }
+}
+
+// Whether the diagram draws only some of the network's neurons (the trained network).
+function isSubset(net) {
+  return net.shown.some((count, l) => count !== net.sizes[l]);
+}
+
+// What a drawn network drops, in words, from what #draw counted: "3 of 10 hidden neurons
+// dropped" (connections for DropConnect; Gaussian noise drops none); `subset`: the diagram
+// draws only some of the neurons.
+function droppedWords(method, drawn, subset) {
+  if (method === "gaussian") return `every one of the ${drawn.neurons} hidden neurons${subset ? " drawn" : ""} multiplied by its own noise`;
+  const [count, total, what] = method === "dropconnect" ? [drawn.cut, drawn.connections, "connections"] : [drawn.dropped, drawn.neurons, "hidden neurons"];
+  const how = method === "alpha" ? " (set to α′)" : "";
+  return subset ? `of the ${total} ${what} drawn, ${count} dropped${how}` : `${count} of ${total} ${what} dropped${how}`;
 }
 
 // The method's test-time rule, in a few words.
@@ -323,7 +364,7 @@ function ruleName(method, params) {
 }
 
 // A histogram as SVG bars (and lines), for the method panels: no Plotly needed.
-function histogram(edges, series, { small = false } = {}) {
+function histogram(edges, series, { small = false, words = null } = {}) {
   const width = 300;
   const height = small ? 70 : 150;
   const pad = 4;
@@ -342,7 +383,7 @@ function histogram(edges, series, { small = false } = {}) {
       })));
     }
   }
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "histogram", role: "img", "aria-label": series.map((s) => s.label).join("; ") }, parts);
+  const chart = titleSvg(svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "histogram" }, parts), words ?? `histogram: ${series.map((s) => s.label).join("; ")}`);
   const legend = element("p", { class: "legend" }, series.map((s) => element("span", { class: "key" }, [
     element("span", { class: "swatch", style: `background:${s.colour}` }), ` ${s.label}`,
   ])));

@@ -4,7 +4,7 @@
 import { fetchScene } from "../api.js";
 import { context2d, DROPPED, KEPT, noisePalette, OKABE_ITO } from "../colours.js";
 import { element } from "../dom.js";
-import { maskBars, maskDerived, maskNumbers, maskSeries } from "./image.js";
+import { maskBars, maskDerived, maskNumbers, maskSentence, maskSeries } from "./image.js";
 
 // Dropped units in the training output: a dark blue, as dark as the zero they hold but with
 // a hue of its own, so that they stand apart from activations the ReLU already set to zero.
@@ -16,6 +16,13 @@ const MODES = [
 ];
 
 // The kernel as the pattern it looks for: each colour channel at 0.5 + 0.5 w / max |w|.
+// What a map shows in each mode, in words.
+const MODE_WORDS = {
+  train: "the output at training time",
+  mask: "the mask",
+  test: "the output at test time, no mask",
+};
+
 function paintKernel(canvas, kernel) {
   const size = kernel[0].length;
   canvas.width = size;
@@ -188,6 +195,9 @@ export default class FeatureMapView {
       tile.tile.classList.toggle("dropped", whole === 0 && this.mode !== "test");
       const shown = this.mode === "test" ? null : whole; // no mask at test time
       tile.status.textContent = shown === 0 ? "dropped" : shown !== null ? `× ${shown.toFixed(2)}` : "";
+      const state = shown === 0 ? ", dropped this iteration" : shown !== null ? `, × ${shown.toFixed(2)} this iteration` : "";
+      const key = this.mode === "train" && !mask.levels && !mask.channels ? " (dark blue: the units dropped)" : "";
+      tile.canvas.setAttribute("aria-label", `feature map ${c + 1}: ${tile.filter.label}; ${MODE_WORDS[this.mode]}${key}, iteration ${frame.iteration}${state}`);
       this.#markPeak(tile, c, frame);
     });
     this.#legend(frame, theory, header);
@@ -228,6 +238,10 @@ export default class FeatureMapView {
 
   numbers(frame, theory) {
     return maskNumbers(frame, theory, theory.unit, "activation total, output ÷ input");
+  }
+
+  announce(frame, theory) {
+    return maskSentence(frame, theory, theory.unit);
   }
 
   series(series) {

@@ -5,6 +5,7 @@ import { ApiError } from "../api.js";
 import { context2d, DROPPED, KEPT, noisePalette } from "../colours.js";
 import { fmt } from "../stats.js";
 import { ReconstructionPanel } from "./reconstruction.js";
+import { share as percent } from "./titles.js";
 
 const CHANNEL_NAMES = ["red", "green", "blue"];
 
@@ -16,7 +17,7 @@ const MARKUP = `
   <figure class="view">
     <figcaption id="mask-caption"><span class="title">mask, iteration <span class="iteration-number">0</span></span> <span class="detail" id="mask-detail"></span></figcaption>
     <canvas id="canvas-mask" role="img" aria-label="the dropout mask"></canvas>
-    <div id="channel-mask" class="channel-mask" hidden></div>
+    <div id="channel-mask" class="channel-mask" role="group" hidden></div>
   </figure>
   <figure class="view">
     <figcaption id="train-caption"><span class="title">output, training</span> <span class="detail" id="train-detail"></span></figcaption>
@@ -188,9 +189,14 @@ export default class ImageView {
       "#test-detail": theory.test_factor === 1 ? "unchanged, no mask" : `× ${theory.test_factor.toFixed(2)} (1 − p), no mask`,
       "#mask-detail": legend,
     };
-    const share = `${(100 * frame.dropped_fraction).toFixed(1)} % of ${unitWord(theory)}s dropped`;
-    this.canvases.mask.setAttribute("aria-label", `the mask of iteration ${frame.iteration}: ${share}; ${legend}`);
+    const share = theory.mask_kind === "real"
+      ? `every ${unitWord(theory)} times its own noise, mask variance ${fmt(frame.mask_variance)}; blue below 1, orange above`
+      : `${(100 * frame.dropped_fraction).toFixed(1)} % of ${unitWord(theory)}s dropped; ${legend}`;
+    this.canvases.mask.setAttribute("aria-label", `the mask of iteration ${frame.iteration}: ${share}`);
     this.canvases.train.setAttribute("aria-label", `the output at training time, iteration ${frame.iteration}: ${train}`);
+    this.canvases.input.setAttribute("aria-label", `the input image: ${this.context.imageTitle()}`);
+    this.canvases.test.setAttribute("aria-label", `the output at test time: ${details["#test-detail"]}`);
+    this.channelMask.setAttribute("aria-label", `the mask of iteration ${frame.iteration}: ${share}`);
     for (const [selector, text] of Object.entries(details)) {
       $(selector).textContent = text;
       $(selector).closest("figcaption").title = $(selector).closest("figcaption").textContent;
@@ -199,6 +205,10 @@ export default class ImageView {
 
   numbers(frame, theory) {
     return maskNumbers(frame, theory, unitWord(theory), "image brightness, output ÷ input");
+  }
+
+  announce(frame, theory) {
+    return maskSentence(frame, theory, unitWord(theory));
   }
 
   series(series) {
@@ -233,6 +243,18 @@ export function maskNumbers(frame, theory, unit, ratioTerm) {
   ];
   if (frame.p_t !== null && frame.p_t !== undefined) rows.push({ term: "p this iteration", measured: fmt(frame.p_t) });
   return rows;
+}
+
+// The spoken sentence of a frame: the share dropped against its expectation (Gaussian masks
+// drop nothing: their variance instead), and the p drawn this iteration if it varies.
+export function maskSentence(frame, theory, unit) {
+  const drawn = frame.p_t !== null && frame.p_t !== undefined ? `; p drawn this iteration ${fmt(frame.p_t, 2)}` : "";
+  if (theory.mask_kind === "real") {
+    return `Iteration ${frame.iteration}: mask variance ${fmt(frame.mask_variance)}, expected ${fmt(theory.mask_variance)}; `
+      + `every ${unit} is multiplied by its own noise, none dropped${drawn}.`;
+  }
+  return `Iteration ${frame.iteration}: ${percent(frame.dropped_fraction)} of ${unit}s dropped, `
+    + `expected ${percent(theory.expected_dropped_fraction)}${drawn}.`;
 }
 
 export function maskSeries(series, unit) {

@@ -13,9 +13,10 @@
 import { OKABE_ITO } from "../colours.js";
 import { renderControls } from "../controls.js";
 import { element, svg, linkViewStyles } from "../dom.js";
-import { loadPlotly } from "../plotly.js";
+import { describeChart, loadPlotly } from "../plotly.js";
 import { fmt } from "../stats.js";
 import { StreamedTraining } from "./streamed_training.js";
+import { titleSvg } from "./titles.js";
 
 const { blue: BLUE, orange: ORANGE, vermilion: VERMILION, green: GREEN, purple: PURPLE, sky: SKY } = OKABE_ITO;
 const MARK = { dropped: [40, 40, 40], held: [0, 114, 178], kept: [236, 236, 230] };
@@ -59,7 +60,7 @@ export default class LSTMView {
     this.sweep = null;
     root.classList.add("lstm-view");
     this.summary = element("p", { class: "lstm-summary" });
-    this.diagram = svg("svg", { class: "lstm-cell", viewBox: "0 0 660 312", role: "img", "aria-label": "an LSTM cell and where the masks act" });
+    this.diagram = titleSvg(svg("svg", { class: "lstm-cell", viewBox: "0 0 660 312" }), "an LSTM cell and where the masks act");
     this.diagramCaption = element("figcaption");
     this.equations = element("table", { class: "lstm-equations" });
     this.sequence = element("canvas", { class: "lstm-heat lstm-sequence", role: "img", "aria-label": "the input sequence" });
@@ -237,7 +238,10 @@ export default class LSTMView {
       element("span", { class: "title", text: "The LSTM cell" }), " ",
       element("span", { class: "detail", text: `${this.#methodName()}: ${names}. Filled circles: where its masks act; dashed: the other places a mask can go (x, h, g, c).` }),
     );
-    this.diagram.setAttribute("aria-label", `an LSTM cell; ${this.#methodName()} masks ${theory.masks.map((mask) => mask.acts_on).join(" and ")}`);
+    const spoken = (words) => words.replace(/_t\b/g, "");
+    const where = theory.masks.map((mask) => `${mask.meaning === "held" ? "keeps the old value of" : "masks"} ${spoken(theory.parts[mask.acts_on])}, `
+      + `${mask.per === "sequence" ? "a mask drawn once per sequence" : "a new mask at every step"}`).join("; and ");
+    titleSvg(this.diagram, `an LSTM cell: ${this.#methodName()} ${where}`);
   }
 
   #equations(theory) {
@@ -300,6 +304,8 @@ export default class LSTMView {
     const { frame, theory } = this;
     const t = this.t;
     this.timeValue.textContent = `${t + 1} of ${theory.length}`;
+    this.sequence.setAttribute("aria-label", `the input sequence x of iteration ${frame.iteration}: ${frame.symbols} symbols over ${theory.length} steps, `
+      + `a row per symbol (one of ${theory.inputs}); step ${t + 1} outlined`);
     this.#heat(this.sequence, bitsOf(frame.x), "sequence", t);
     for (const figure of this.maskFigures) this.#heat(figure.canvas, bitsOf(frame[figure.key]), figure.spec.meaning, t);
   }
@@ -367,7 +373,7 @@ export default class LSTMView {
         svg("path", { d: path(cells.method[k]), fill: "none", stroke: BLUE, "stroke-width": 2.5 }),
         svg("line", { class: "cursor", x1: x(this.t), x2: x(this.t), y1: pad.t - 4, y2: H - pad.b, stroke: ORANGE, "stroke-width": 2 }),
       );
-      return svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "lstm-trajectory", role: "img", "aria-label": `cell state of unit ${unit + 1} over time` }, parts);
+      return titleSvg(svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "lstm-trajectory" }, parts), this.#trajectoryWords(k));
     }));
     this.trajectoryLegend.replaceChildren(...[
       [BLUE, `with ${this.#methodName()}`, "line"],
@@ -378,6 +384,15 @@ export default class LSTMView {
     ].map(([colour, label, kind]) => element("span", { class: "key" }, [
       element("span", { class: `swatch ${kind}`, style: kind === "dashed" ? `border-top-color:${colour}` : `background:${colour}` }), ` ${label}`,
     ])));
+  }
+
+  // A unit's cell state in words, at the time step under the cursor.
+  #trajectoryWords(k) {
+    const { frame, theory } = this;
+    const cells = frame.cells;
+    const t = this.t ?? theory.length - 1;
+    return `the cell state c of unit ${cells.units[k] + 1} over ${theory.length} steps; at step ${t + 1}: ${fmt(cells.method[k][t], 2)} with ${this.#methodName()}, `
+      + `${fmt(cells.naive[k][t], 2)} with naive dropout, ${fmt(cells.none[k][t], 2)} without dropout`;
   }
 
   #note(frame, theory) {
@@ -393,6 +408,7 @@ export default class LSTMView {
     this.t = t;
     this.slider.value = String(t);
     this.#paintHeatmaps();
+    [...this.trajectories.children].forEach((node, k) => titleSvg(node, this.#trajectoryWords(k)));
     for (const cursor of this.trajectories.querySelectorAll("line.cursor")) {
       const svgNode = cursor.ownerSVGElement;
       const W = 300;
@@ -423,6 +439,13 @@ export default class LSTMView {
     clearInterval(this.sweep);
     this.sweep = null;
     this.sweepButton.textContent = "Sweep through time";
+  }
+
+  announce(frame, theory) {
+    const t = this.t ?? theory.length - 1;
+    const measure = theory.measure;
+    return `Iteration ${frame.iteration}: ${percent(frame.dropped_fraction)} of the units ${measure}, expected ${percent(theory.expected_dropped_fraction)}; `
+      + `${percent(frame.step_fractions[t])} at step ${t + 1}; ${frame.constant ? "the same mask at every step" : `a new mask at every step, ${percent(frame.changed_fraction)} of the units change from one step to the next`}.`;
   }
 
   numbers(frame, theory) {
@@ -456,7 +479,7 @@ export default class LSTMView {
       yTitle: "fraction",
       x,
       lines: [
-        { name: "dropped (held)", y: series.frames.map((frame) => frame.dropped_fraction), role: "measured" },
+        { name: `${series.theory?.measure ?? "dropped"}, measured`, y: series.frames.map((frame) => frame.dropped_fraction), role: "measured" },
         { name: "expected", x: [x[0], x[x.length - 1]], y: [expected, expected], role: "expected" },
         { name: "changed between steps", y: series.frames.map((frame) => frame.changed_fraction), role: "extra" },
       ],
@@ -616,8 +639,9 @@ class MemoryPanel extends StreamedTraining {
       };
     });
     traces.push({ x: [k[0], k.at(-1)], y: [info.chance, info.chance], type: "scatter", mode: "lines", name: "chance", line: { color: muted, width: 1.5, dash: "dot" } });
+    const title = `test accuracy against the distance k (p = ${fmt(info.p, 2)} for every mode)`;
     Plotly.react(this.chart, traces, {
-      title: { text: `test accuracy against the distance k (p = ${fmt(info.p, 2)} for every mode)`, x: 0.01, xanchor: "left" },
+      title: { text: title, x: 0.01, xanchor: "left" },
       margin: { l: 58, r: 16, t: 44, b: 96 },
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
@@ -626,6 +650,9 @@ class MemoryPanel extends StreamedTraining {
       yaxis: { title: { text: "test accuracy" }, gridcolor: line, range: [0, 1.02], tickformat: ".0%" },
       legend: { orientation: "h", x: 0, y: -0.24, yanchor: "top" },
     }, { displayModeBar: false, responsive: true });
+    const trained = Object.keys(this.done).length;
+    describeChart(this.chart, title, traces, `A small LSTM trained once per mode: ${trained} of ${info.modes.length} modes trained. `
+      + `Each line runs from k = ${k[0]} to k = ${k.at(-1)}, the accuracy of recalling the symbol seen k steps earlier; chance is ${percent(info.chance, 0)}`);
     this.probe.drawn = traces.length - 1;
   }
 }

@@ -6,6 +6,7 @@ import { fetchScene } from "../api.js";
 import { context2d, OKABE_ITO } from "../colours.js";
 import { fmt } from "../stats.js";
 import { element } from "../dom.js";
+import { share as percent } from "./titles.js";
 
 const CELL = 24; // canvas pixels per unit of the zoomed square
 const SMALL_CELL = 12; // canvas pixels per window of the pooled grids
@@ -51,6 +52,9 @@ export default class PoolingView {
     this.zoom = element("canvas", { class: "zoom", role: "img", tabindex: "0", "aria-label": "the zoomed feature map" });
     this.zoom.addEventListener("pointermove", (event) => this.#point(event));
     this.zoom.addEventListener("click", (event) => this.#point(event));
+    this.zoom.addEventListener("keydown", (event) => this.#key(event));
+    // What the arrow keys on the zoomed map pick, said once per move (a pointer shows it).
+    this.windowSaid = element("p", { class: "visually-hidden", role: "status" });
     this.zoomCaption = element("figcaption", {}, [element("span", { class: "title", text: "zoomed map, before pooling" }), " ", element("span", { class: "detail" })]);
     this.thumb = element("img", { class: "where", alt: "where the square lies in the picture", fetchpriority: "low" });
     this.thumbBox = element("span", { class: "where-box" });
@@ -58,7 +62,7 @@ export default class PoolingView {
     this.legend = element("p", { class: "pool-legend" });
     this.grids = {};
     const small = GRIDS.map(([id, title, detail]) => {
-      const canvas = element("canvas", { class: "pooled", role: "img", "aria-label": `${title}: ${detail}` });
+      const canvas = element("canvas", { class: "pooled", role: "img", "aria-label": `${title}: ${detail}`, "data-words": `${title}: ${detail}` });
       canvas.addEventListener("pointermove", (event) => this.#pointSmall(event, canvas));
       this.grids[id] = canvas;
       return element("figure", { class: `pooled-grid pooled-${id}` }, [
@@ -66,9 +70,9 @@ export default class PoolingView {
         canvas,
       ]);
     });
-    this.windowPanel = element("div", { class: "window-panel", "aria-live": "polite" });
+    this.windowPanel = element("div", { class: "window-panel" });
     this.container = element("div", { class: "pooling" }, [
-      element("figure", { class: "view zoom-view" }, [this.zoomCaption, this.zoom, this.legend]),
+      element("figure", { class: "view zoom-view" }, [this.zoomCaption, this.zoom, this.legend, this.windowSaid]),
       element("div", { class: "pool-side" }, [
         this.windowPanel,
         element("div", { class: "pooled-grids", role: "group", "aria-label": "the pooled outputs, one cell per window" }, small),
@@ -117,11 +121,39 @@ export default class PoolingView {
   }
 
   #focusWindow(row, column, theory) {
-    if (row < 0 || column < 0 || row >= theory.rows || column >= theory.columns) return;
+    if (row < 0 || column < 0 || row >= theory.rows || column >= theory.columns) return false;
     const index = row * theory.columns + column;
-    if (index === this.focus) return;
+    if (index === this.focus) return false;
     this.focus = index;
     this.paint(this.last.frame, this.last.header);
+    return true;
+  }
+
+  // The arrow keys on the zoomed map move the window whose odds are shown (they step the
+  // iterations elsewhere on the page), and the window is said in words.
+  #key(event) {
+    const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+    const move = moves[event.key];
+    const theory = this.last?.header.theory;
+    if (!move || !theory || event.altKey || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const w = this.focus ?? this.#defaultWindow(theory);
+    const row = Math.min(theory.rows - 1, Math.max(0, Math.floor(w / theory.columns) + move[0]));
+    const column = Math.min(theory.columns - 1, Math.max(0, (w % theory.columns) + move[1]));
+    if (this.#focusWindow(row, column, theory)) this.windowSaid.textContent = this.#windowWords(this.last.frame, theory);
+  }
+
+  // The window shown, in words: who wins it this iteration, and the pooled outputs.
+  #windowWords(frame, theory) {
+    const w = this.focus ?? this.#defaultWindow(theory);
+    const winner = frame.winners[w];
+    const rank = theory.order[w].indexOf(winner) + 1;
+    const who = winner < 0
+      ? "every unit dropped, output 0"
+      : `the ${rank === 1 ? "" : `${ordinal(rank)} `}largest unit wins (chance ${fmt(theory.rank_probability[rank - 1], 2)})`;
+    return `Window ${Math.floor(w / theory.columns) + 1}, ${(w % theory.columns) + 1}: ${who}; output ${fmt(frame.outputs[w])}, `
+      + `Monte Carlo mean ${fmt(frame.mc_mean[w])}, weighted pooling ${fmt(theory.weighted[w])}, scaled max ${fmt(theory.scaled_max[w])}.`;
   }
 
   // By default, the window whose units differ the most: the first with the most distinct
@@ -166,7 +198,12 @@ export default class PoolingView {
     const filter = this.context.viewParamLabel("map", theory.map);
     this.zoomCaption.querySelector(".detail").textContent = `${filter}; ${theory.kernel} × ${theory.kernel} windows, iteration ${frame.iteration}`;
     this.zoom.setAttribute("aria-label", `the zoomed map of ${filter}, iteration ${frame.iteration}: `
-      + `${(100 * frame.changed_fraction).toFixed(0)} % of the windows took another unit than plain max pooling`);
+      + `${(100 * frame.dropped_fraction).toFixed(0)} % of the units dropped, `
+      + `${(100 * frame.changed_fraction).toFixed(0)} % of the windows took another unit than plain max pooling. `
+      + "The arrow keys pick the window whose odds are shown");
+    for (const canvas of Object.values(this.grids)) {
+      canvas.setAttribute("aria-label", `${canvas.dataset.words}; ${theory.rows} × ${theory.columns} windows, iteration ${frame.iteration}`);
+    }
     this.legend.textContent = "Grey level: activation. Blue, struck through: dropped this iteration. "
       + "Orange square: the unit plain max pooling takes. Blue dot: the unit that wins after the mask "
       + "(✕: every unit dropped, output 0). Point at a window for its odds.";
@@ -304,6 +341,12 @@ export default class PoolingView {
       width: `${(100 * crop) / width}%`,
       height: `${(100 * crop) / height}%`,
     });
+  }
+
+  announce(frame, theory) {
+    const windows = theory.rows * theory.columns;
+    return `Iteration ${frame.iteration}: ${percent(frame.dropped_fraction)} of units dropped, expected ${percent(theory.expected_dropped_fraction)}; `
+      + `${percent(frame.changed_fraction)} of the ${windows} windows not won by their maximum, expected ${percent(theory.expected_changed_fraction)}.`;
   }
 
   numbers(frame, theory) {

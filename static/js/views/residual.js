@@ -11,6 +11,7 @@
 import { fetchScene } from "../api.js";
 import { element, svg, linkViewStyles } from "../dom.js";
 import { fmt } from "../stats.js";
+import { share, titleSvg } from "./titles.js";
 
 // Okabe-Ito: distinguishable with every common colour blindness.
 const BLUE = "#0072B2"; // a kept branch
@@ -102,10 +103,10 @@ export default class ResidualView {
     this.images = new Map();
     root.classList.add("residual-view");
     this.caption = element("figcaption");
-    this.stack = svg("svg", { class: "stack", role: "img", "aria-label": "the batch through the residual stack" });
+    this.stack = titleSvg(svg("svg", { class: "stack" }), "the batch through the residual stack");
     this.legend = element("ul", { class: "residual-legend", "aria-label": "what the colours mean" });
     this.note = element("p", { class: "residual-note" });
-    this.survival = svg("svg", { class: "survival-chart", role: "img", "aria-label": "survival probability per block" });
+    this.survival = titleSvg(svg("svg", { class: "survival-chart" }), "survival probability per block");
     this.survivalKey = element("ul", { class: "residual-legend" });
     this.depth = element("p", { class: "expected-depth" });
     this.rule = element("section", { class: "view test-rule" });
@@ -250,8 +251,8 @@ export default class ResidualView {
     parts.push(text(width - textW / 2, tight ? testTop + rowH / 2 + font * 0.35 : testTop + rowH / 2 - 2, `${L} / ${L}`, { "text-anchor": "middle" }));
     this.stack.replaceChildren(...parts);
     const depths = frame.samples.map((s) => s.depth).join(", ");
-    this.stack.setAttribute("aria-label", `iteration ${frame.iteration}: ${Math.round(100 * frame.dropped_fraction)} % of the branches dropped; `
-      + `depth of each sample: ${depths} of ${L}`);
+    titleSvg(this.stack, `iteration ${frame.iteration}: ${B} samples through ${L} residual blocks, ${Math.round(100 * frame.dropped_fraction)} % of the branches dropped; `
+      + `depth of each sample: ${depths} of ${L}; below, the test-time network with every branch`);
   }
 
   // The patch of the picture a sample is: the picture, cropped by a nested viewport.
@@ -265,7 +266,7 @@ export default class ResidualView {
 
   #output(encoded, x, y, size, side, colours, label) {
     return svg("g", {}, [
-      svg("image", { href: outputImage(encoded, side, this.images), x, y, width: size, height: size, preserveAspectRatio: "none", class: "output", "aria-label": label }),
+      svg("image", { href: outputImage(encoded, side, this.images), x, y, width: size, height: size, preserveAspectRatio: "none", class: "output", "data-output": label }),
       svg("rect", { x, y, width: size, height: size, fill: "none", stroke: colours.line }),
     ]);
   }
@@ -358,7 +359,8 @@ export default class ResidualView {
     });
     this.survival.setAttribute("viewBox", `0 0 ${width} ${height}`);
     this.survival.replaceChildren(...parts);
-    this.survival.setAttribute("aria-label", `survival probability of blocks 1 to ${L}: ${theory.survival.map((s) => fmt(s, 2)).join(", ")}`);
+    titleSvg(this.survival, `bars: survival probability of blocks 1 to ${L}; diamonds: the share kept this iteration, `
+      + `${frame.kept_per_block.map((k) => fmt(k, 2)).join(", ")}; the survival probabilities: ${theory.survival.map((s) => fmt(s, 2)).join(", ")}`);
     const swatch = (colour, shape, extra = "") => element("span", { class: `swatch ${shape}`, style: `background:${colour};${extra}` });
     this.survivalKey.replaceChildren(
       element("li", {}, [swatch(`${ORANGE}73`, "bar", `border:1.5px solid ${ORANGE}`), element("span", {}, rich(`s_l, the survival probability of block l: ${ruleWords(theory)}`))]),
@@ -398,6 +400,12 @@ export default class ResidualView {
     );
   }
 
+  announce(frame, theory) {
+    const dropped = frame.gates.flat().filter((g) => g === 0).length;
+    return `Iteration ${frame.iteration}: ${dropped} of ${theory.batch * theory.blocks} branches dropped (${share(frame.dropped_fraction)}, `
+      + `expected ${share(theory.expected_dropped_fraction)}); mean depth ${fmt(frame.depth_mean, 2)} of ${theory.blocks} blocks, expected ${fmt(theory.expected_depth, 2)}.`;
+  }
+
   numbers(frame, theory) {
     return [
       { term: "branches dropped", measured: fmt(frame.dropped_fraction), expected: fmt(theory.expected_dropped_fraction) },
@@ -415,7 +423,7 @@ export default class ResidualView {
       yTitle: "blocks",
       x,
       lines: [
-        { name: "mean over the batch", y: series.frames.map((frame) => frame.depth_mean), role: "measured" },
+        { name: "measured, mean over the batch", y: series.frames.map((frame) => frame.depth_mean), role: "measured" },
         { name: "expected Σ s<sub>l</sub>", x: [x[0], x[x.length - 1]], y: [expected, expected], role: "expected" },
         { name: "sample 1", y: series.frames.map((frame) => frame.depth_first), role: "extra" },
       ],

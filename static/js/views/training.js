@@ -5,7 +5,7 @@
 
 import { renderControls } from "../controls.js";
 import { element } from "../dom.js";
-import { loadPlotly } from "../plotly.js";
+import { describeChart, loadPlotly } from "../plotly.js";
 import { paramQuery } from "../state.js";
 import { fmt } from "../stats.js";
 import { StreamedTraining } from "./streamed_training.js";
@@ -101,7 +101,9 @@ export class TrainingPanel extends StreamedTraining {
       this.history[id].train.push(run.train_loss);
       this.history[id].test.push(run.test_loss);
       this.#drawBoard(id, run);
-      this.boards[id].caption.querySelector(".detail").textContent = `step ${snapshot.step}: train loss ${fmt(run.train_loss)}, test loss ${fmt(run.test_loss)}, test accuracy ${(100 * run.test_accuracy).toFixed(0)} %`;
+      const detail = `step ${snapshot.step}: train loss ${fmt(run.train_loss)}, test loss ${fmt(run.test_loss)}, test accuracy ${(100 * run.test_accuracy).toFixed(0)} %`;
+      this.boards[id].caption.querySelector(".detail").textContent = detail;
+      this.boards[id].canvas.setAttribute("aria-label", `decision boundary ${RUNS.find(([run]) => run === id)[1]} over the data, ${detail}`);
     }
     this.status.textContent = `Step ${snapshot.step} of ${this.info.steps}…`;
     this.#drawLosses();
@@ -168,12 +170,13 @@ export class TrainingPanel extends StreamedTraining {
     const trace = (id, split, colour, dash, name) => ({
       x, y: this.history[id][split].slice(), type: "scatter", mode: "lines", name, line: { color: colour, dash, width: 2.5 },
     });
-    Plotly.react(this.chart, [
+    const traces = [
       trace("dropout", "test", "#0072B2", "solid", "test loss, with the method"),
       trace("baseline", "test", "#D55E00", "solid", "test loss, without dropout"),
       trace("dropout", "train", "#0072B2", "dot", "train loss, with the method"),
       trace("baseline", "train", "#D55E00", "dot", "train loss, without dropout"),
-    ], {
+    ];
+    Plotly.react(this.chart, traces, {
       title: { text: "loss over the training steps (cross-entropy)", x: 0.01, xanchor: "left" },
       margin: { l: 56, r: 16, t: 40, b: 90 },
       paper_bgcolor: "rgba(0,0,0,0)",
@@ -183,5 +186,9 @@ export class TrainingPanel extends StreamedTraining {
       yaxis: { title: { text: "loss" }, gridcolor: grid, rangemode: "tozero" },
       legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top" },
     }, { displayModeBar: false, responsive: true });
+    const last = (id, split) => fmt(this.history[id][split].at(-1));
+    describeChart(this.chart, "loss over the training steps (cross-entropy)", traces, x.length === 0 ? "" : `Step ${x.at(-1)} of ${this.info.steps}: `
+      + `with the method, train loss ${last("dropout", "train")} and test loss ${last("dropout", "test")}; `
+      + `without dropout, train loss ${last("baseline", "train")} and test loss ${last("baseline", "test")}`);
   }
 }

@@ -7,8 +7,9 @@
 // time"; the training run below (uncertainty_training.js). Every number arrives computed.
 
 import { element, linkViewStyles } from "../dom.js";
-import { loadPlotly } from "../plotly.js";
+import { describeChart, loadPlotly } from "../plotly.js";
 import { fmt } from "../stats.js";
+import { share as percent } from "./titles.js";
 import { UncertaintyTraining } from "./uncertainty_training.js";
 
 // Okabe-Ito: distinguishable with every common colour blindness.
@@ -130,7 +131,7 @@ function gapLegend() {
 function figure(title, className, label) {
   const chart = element("div", { class: `unc-chart ${className}`, role: "img", "aria-label": label });
   const caption = element("figcaption", {}, [element("span", { class: "title", text: title }), " ", element("span", { class: "detail" })]);
-  return { chart, caption, node: element("figure", { class: `view unc-figure ${className}-figure` }, [caption, chart]) };
+  return { chart, caption, label, node: element("figure", { class: `view unc-figure ${className}-figure` }, [caption, chart]) };
 }
 
 function legendList(items) {
@@ -248,6 +249,7 @@ export default class UncertaintyView {
       detail(f.running, `at x = ${probes.running[0]} (the gap) and x = ${probes.running[1]} (data), passes 1 … ${theory.T} of this iteration`);
       detail(f.batchNorm, `mean off by ${fmt(frame.batch_norm_train_error)} on average`);
       const gap = Math.max(0, ...theory.deterministic.map((d, k) => Math.abs(d - frame.band.mean[k])));
+      this.deterministicGap = gap; // the chart's description says it too
       detail(f.deterministic, `model.eval(): dropout off, one curve, no band; at most ${fmt(gap)} from the mean`);
       this.deterministicNote.textContent = "model.eval() switches dropout off: one curve (orange), the same every time, and no uncertainty at all. "
         + `The Monte Carlo mean (blue) averages ${theory.T} sampled networks; the two part where the network is most nonlinear in its masks, mostly away from the data.`;
@@ -329,6 +331,11 @@ export default class UncertaintyView {
       margin: { l: 40, r: 8, t: 6, b: 24 },
     }), CONFIG);
     this.probe.band = { mean: band.mean.slice(), std: band.std.slice() };
+    const probes = theory.probes;
+    const atProbes = probes.x.map((x, k) => `${probes.labels[k]}: mean ${fmt(frame.probe_mean[k], 2)}, band ± ${fmt(2 * frame.probe_std[k], 2)}`).join("; ");
+    describeChart(this.figures.main.chart, this.figures.main.label, [],
+      `Iteration ${frame.iteration}, T = ${theory.T} passes (p = ${fmt(theory.p, 2)}): the passes as faint curves, the predictive mean, and a band of ± 2 predictive sd. `
+      + `${atProbes}. No training point between x = ${theory.gap[0]} and ${theory.gap[1]}; dashed: the truth sin(2x)`);
     if (compact) return;
 
     // The estimate over the first t passes at the two probes, against its limit.
@@ -344,6 +351,8 @@ export default class UncertaintyView {
       { x: t, y: running.std[1], type: "scatter", mode: "lines", line: { color: COLOURS.deterministic, width: 2.5 }, name: `sd at x = ${theory.probes.running[1]} (in the data)` },
       { x: [1, theory.T], y: [expected[1], expected[1]], type: "scatter", mode: "lines", line: { color: COLOURS.deterministic, width: 1.5, dash: "dash" }, name: "its limit" },
     ];
+    describeChart(this.figures.running.chart, this.figures.running.label, runningTraces,
+      `Iteration ${frame.iteration}: the predictive sd estimated from the first t of ${theory.T} passes, at two points, against its limit`);
     Plotly.react(this.figures.running.chart, runningTraces, baseLayout({
       xaxis: { title: { text: "passes t", standoff: 2 }, gridcolor: themeColours().grid, range: [1, Math.max(2, theory.T)] },
       yaxis: { title: { text: "predictive sd" }, gridcolor: themeColours().grid, rangemode: "tozero" },
@@ -353,6 +362,11 @@ export default class UncertaintyView {
     }), CONFIG);
 
     const wrong = frame.batch_norm_train;
+    const mistake = (name, y) => ({ x: grid, y, type: "scatter", name });
+    describeChart(this.figures.batchNorm.chart, this.figures.batchNorm.label, [
+      mistake("right mean", band.mean), mistake("mean with BatchNorm in training mode", wrong.mean),
+    ], `Iteration ${frame.iteration}, the same masks: with BatchNorm in training mode the mean is off by ${fmt(frame.batch_norm_train_error)} on average, `
+      + "and its band (vermilion) differs from the right one (blue)");
     Plotly.react(this.figures.batchNorm.chart, [
       ...bandTraces(grid, band.mean, band.std, { name: "right: BatchNorm on its running statistics", bandName: "± 2 sd" }),
       ...bandTraces(grid, wrong.mean, wrong.std, { name: "model.train(): BatchNorm on the batch", bandName: "± 2 sd", fill: wrongFill(), colour: COLOURS.wrong, dash: "dot", group: "wrong" }),
@@ -363,6 +377,9 @@ export default class UncertaintyView {
       { x: grid, y: theory.deterministic, type: "scatter", mode: "lines", line: { color: COLOURS.deterministic, width: 3 }, name: "model.eval(): the single answer" },
       pointsTrace(theory),
     ], layout({ showlegend: true, legend: { orientation: "h", x: 0, y: -0.18, yanchor: "top" }, margin: { l: 44, r: 10, t: 6, b: 84 } }), CONFIG);
+    describeChart(this.figures.deterministic.chart, this.figures.deterministic.label, [
+      mistake(`Monte Carlo mean (T = ${theory.T})`, band.mean), mistake("model.eval()'s single answer", theory.deterministic),
+    ], `model.eval() switches dropout off: one curve and no band, at most ${fmt(this.deterministicGap)} from the Monte Carlo mean`);
   }
 
   #drawClassification(Plotly, frame, theory) {
@@ -400,18 +417,33 @@ export default class UncertaintyView {
     });
     const maxEntropy = theory.max_entropy;
     this.probe.band = { entropy_between: frame.entropy_between, mutual_information_between: frame.mutual_information_between };
+    // In words: the map's range (a heatmap named for the description only) and the view's figures.
+    const named = (z, name) => [{ z, type: "heatmap", name }];
+    const regions = theory.regions;
+    const passes = `Iteration ${frame.iteration}, T = ${theory.T} passes, over ${theory.n_train} training points of two classes`;
     Plotly.react(this.figures.entropy.chart, [heat(entropy, "Viridis", maxEntropy, "nats"), contour(probability, "#ffffff", "dot"), points(0), points(1), ...cross], square, CONFIG);
+    describeChart(this.figures.entropy.chart, this.figures.entropy.label, named(entropy, "predictive entropy, in nats"),
+      `${passes}: the predictive entropy is ${fmt(frame.entropy_between)} nats ${regions.between.label}, ${fmt(frame.entropy_data)} ${regions.data.label} `
+      + `and ${fmt(frame.entropy_far)} ${regions.far.label} (at most ${fmt(maxEntropy)}); a dotted line marks the boundary P(class 1) = 0.5`);
     if (this.context.compact) return;
     Plotly.react(this.figures.probability.chart, [heat(probability, PROBABILITY_SCALE, 1, "P(class 1)"), contour(probability, "#111", "solid"), points(0), points(1)], square, CONFIG);
+    describeChart(this.figures.probability.chart, this.figures.probability.label, named(probability, "P(class 1)"),
+      `${passes}: the probability of class 1 averaged over the passes, orange towards class 0 and blue towards class 1, with the boundary P = 0.5 as a line`);
     Plotly.react(this.figures.information.chart, [heat(information, "Viridis", null, "nats"), contour(probability, "#ffffff", "dot"), points(0), points(1), ...cross], square, CONFIG);
+    describeChart(this.figures.information.chart, this.figures.information.label, named(information, "mutual information, in nats"),
+      `${passes}: the mutual information, where the passes disagree, is ${fmt(frame.mutual_information_between)} nats ${regions.between.label} `
+      + `and ${fmt(frame.mutual_information_far)} ${regions.far.label}`);
     if (this.context.embedded) return;
 
     const running = frame.running;
     const t = running.entropy.map((_, k) => k + 1);
-    Plotly.react(this.figures.running.chart, [
+    const runningTraces = [
       { x: t, y: running.entropy, type: "scatter", mode: "lines", line: { color: COLOURS.mean, width: 2.5 }, name: "predictive entropy" },
       { x: t, y: running.mutual_information, type: "scatter", mode: "lines", line: { color: COLOURS.deterministic, width: 2.5 }, name: "mutual information" },
-    ], baseLayout({
+    ];
+    describeChart(this.figures.running.chart, this.figures.running.label, runningTraces,
+      `Iteration ${frame.iteration}: in nats, estimated from the first t of ${theory.T} passes at the point between the classes nearest the data's centre`);
+    Plotly.react(this.figures.running.chart, runningTraces, baseLayout({
       xaxis: { title: { text: "passes t", standoff: 2 }, gridcolor: themeColours().grid, range: [1, Math.max(2, theory.T)] },
       yaxis: { title: { text: "nats" }, gridcolor: themeColours().grid, range: [0, maxEntropy * 1.05] },
       showlegend: true,
@@ -420,10 +452,25 @@ export default class UncertaintyView {
     }), CONFIG);
     const wrong = rows(channel(frame.batch_norm_train, 0), size);
     Plotly.react(this.figures.batchNorm.chart, [heat(wrong, PROBABILITY_SCALE, 1, "P(class 1)"), contour(probability, "#111", "solid"), contour(wrong, COLOURS.wrong, "dot"), points(0), points(1)], square, CONFIG);
+    describeChart(this.figures.batchNorm.chart, this.figures.batchNorm.label, named(wrong, "P(class 1) with BatchNorm in training mode"),
+      `Iteration ${frame.iteration}: off by ${fmt(frame.batch_norm_train_error)} on average from the right P(class 1); its boundary dotted, the right one solid`);
     Plotly.react(this.figures.deterministic.chart, [heat(theory.deterministic, PROBABILITY_SCALE, 1, "P(class 1)"), contour(probability, "#111", "solid"), contour(theory.deterministic, COLOURS.deterministic, "dot"), points(0), points(1)], square, CONFIG);
+    describeChart(this.figures.deterministic.chart, this.figures.deterministic.label, named(theory.deterministic, "model.eval()'s P(class 1)"),
+      "A single network with dropout off: as confident far from the data as on it; its boundary dotted, the Monte Carlo one solid");
   }
 
   // ------------------------------------------------------------ statistics panel and charts
+
+  announce(frame, theory) {
+    const dropped = `${percent(frame.dropped_fraction)} of units dropped over ${theory.T} passes, expected ${percent(theory.expected_dropped_fraction)}`;
+    if (theory.task === "regression") {
+      const sd = (k) => `${fmt(frame.probe_std[k], 2)} at x = ${theory.probes.x[k]}`;
+      return `Iteration ${frame.iteration}: ${dropped}; predictive mean ${fmt(frame.probe_mean[3], 2)} ± ${fmt(frame.probe_std[3], 2)} sd at x = ${theory.probes.x[3]} in the data; `
+        + `sd ${sd(2)} in the gap and ${sd(4)} beyond the data.`;
+    }
+    return `Iteration ${frame.iteration}: ${dropped}; between the classes predictive entropy ${fmt(frame.entropy_between, 2)} nats and mutual information ${fmt(frame.mutual_information_between, 2)}, `
+      + `far from the data ${fmt(frame.mutual_information_far, 2)}.`;
+  }
 
   numbers(frame, theory) {
     const rows = [{ term: `units dropped (${theory.T} passes)`, measured: fmt(frame.dropped_fraction), expected: fmt(theory.expected_dropped_fraction) }];
@@ -462,9 +509,9 @@ export default class UncertaintyView {
         yTitle: "predictive sd",
         x,
         lines: [
-          { name: "in the gap (x = 0)", y: series.frames.map((frame) => frame.probe_std[2]), role: "measured" },
+          { name: "measured in the gap (x = 0)", y: series.frames.map((frame) => frame.probe_std[2]), role: "measured" },
           { name: `expected at T = ${theory.T}`, ...ends(expected[2]), role: "expected" },
-          { name: "in the data (x = 2)", y: series.frames.map((frame) => frame.probe_std[3]), role: "extra" },
+          { name: "measured in the data (x = 2)", y: series.frames.map((frame) => frame.probe_std[3]), role: "extra" },
         ],
       };
     }
@@ -474,7 +521,7 @@ export default class UncertaintyView {
       yTitle: "nats",
       x,
       lines: [
-        { name: "predictive entropy", y: series.frames.map((frame) => frame.entropy_between), role: "measured" },
+        { name: "predictive entropy, measured", y: series.frames.map((frame) => frame.entropy_between), role: "measured" },
         { name: `reference (${theory.reference_passes} passes)`, ...ends(between.reference_entropy), role: "expected" },
         { name: "mutual information", y: series.frames.map((frame) => frame.mutual_information_between), role: "extra" },
       ],

@@ -7,7 +7,7 @@
 
 import { renderControls } from "../controls.js";
 import { element } from "../dom.js";
-import { loadPlotly } from "../plotly.js";
+import { describeChart, loadPlotly } from "../plotly.js";
 import { paramQuery } from "../state.js";
 import { fmt } from "../stats.js";
 import { StreamedTraining } from "./streamed_training.js";
@@ -112,6 +112,9 @@ export class UncertaintyTraining extends StreamedTraining {
     const loss = this.info.task === "regression" ? "mean squared error" : "cross-entropy";
     const accuracy = snapshot.test_accuracy === null ? "" : `, test accuracy ${(100 * snapshot.test_accuracy).toFixed(0)} %`;
     this.fitCaption.querySelector(".detail").textContent = `step ${snapshot.step}: ${loss} ${fmt(snapshot.train_loss)} (train), ${fmt(snapshot.test_loss)} (test)${accuracy}`;
+    if (this.info.task !== "regression") {
+      this.board.setAttribute("aria-label", `the probability of class 1 averaged over ${this.info.snapshot_passes} passes, over the training points, at step ${snapshot.step} of ${this.info.steps}${accuracy}`);
+    }
     this.status.textContent = `Step ${snapshot.step} of ${this.info.steps}…`;
     this.last = snapshot;
     this.#drawSoon();
@@ -141,12 +144,16 @@ export class UncertaintyTraining extends StreamedTraining {
     const snapshot = this.last;
     if (!info || !snapshot || !this.section.isConnected) return;
     const { grid } = themeColours();
+    const loss = info.task === "regression" ? "mean squared error" : "cross-entropy";
+    const now = `Step ${snapshot.step} of ${info.steps}: ${loss} ${fmt(snapshot.train_loss)} on the training points, ${fmt(snapshot.test_loss)} on the test points`;
     if (info.task === "regression") {
       const tauInverse = info.tau_inverse ?? 0;
       const std = snapshot.std.map((s) => Math.sqrt(s * s + tauInverse));
+      const mean = bandTraces(info.grid, snapshot.mean, std, { name: `mean of ${info.snapshot_passes} passes`, bandName: "± 2 sd" });
+      const truth = { x: info.grid, y: info.truth, type: "scatter", mode: "lines", line: { color: COLOURS.truth, width: 2, dash: "dash" }, name: "the truth" };
       Plotly.react(this.fit, [
-        ...bandTraces(info.grid, snapshot.mean, std, { name: `mean of ${info.snapshot_passes} passes`, bandName: "± 2 sd" }),
-        { x: info.grid, y: info.truth, type: "scatter", mode: "lines", line: { color: COLOURS.truth, width: 2, dash: "dash" }, name: "the truth" },
+        ...mean,
+        truth,
         { x: info.train.x.map((r) => r[0]), y: info.train.y.map((r) => r[0]), type: "scatter", mode: "markers", marker: { color: themeColours().ink, size: 6 }, name: "training points" },
       ], baseLayout({
         xaxis: { range: [info.grid[0], info.grid[info.grid.length - 1]], gridcolor: grid, zeroline: false },
@@ -156,19 +163,23 @@ export class UncertaintyTraining extends StreamedTraining {
         legend: { orientation: "h", x: 0, y: -0.12, yanchor: "top" },
         margin: { l: 40, r: 8, t: 6, b: 56 },
       }), CONFIG);
+      describeChart(this.fit, "the Monte Carlo estimate of the network as it trains", [mean[2], truth],
+        `${now}; the mean of ${info.snapshot_passes} passes with a band of ± 2 sd, over ${info.train.x.length} training points with a gap from x = ${info.gap[0]} to ${info.gap[1]}`);
     } else {
       this.#drawBoard(snapshot);
     }
-    Plotly.react(this.chart, [
+    const losses = [
       { x: this.history.steps.slice(), y: this.history.test.slice(), type: "scatter", mode: "lines", line: { color: COLOURS.wrong, width: 2.5 }, name: "test loss" },
       { x: this.history.steps.slice(), y: this.history.train.slice(), type: "scatter", mode: "lines", line: { color: COLOURS.mean, width: 2.5, dash: "dot" }, name: "train loss" },
-    ], baseLayout({
+    ];
+    Plotly.react(this.chart, losses, baseLayout({
       xaxis: { title: { text: "step", standoff: 2 }, gridcolor: grid, range: [0, info.steps] },
       yaxis: { title: { text: info.task === "regression" ? "mean squared error" : "cross-entropy" }, gridcolor: grid, rangemode: "tozero" },
       showlegend: true,
       legend: { orientation: "h", x: 0, y: -0.25, yanchor: "top" },
       margin: { l: 52, r: 8, t: 6, b: 64 },
     }), CONFIG);
+    describeChart(this.chart, `train and test loss (${loss}) over the steps`, losses, now);
   }
 
   // The averaged boundary (P(class 1) on the grid) and the points, y upwards.
