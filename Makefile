@@ -27,9 +27,11 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-# pytest exits with status 5 when it collects no test, which fails the target.
+# pytest exits with status 5 when it collects no test, which fails the target. The suite runs
+# in three workers (pytest-xdist), a file per worker at a time: its servers, browser and upload
+# directories are the worker's own.
 pytest: $(VENV)/.installed-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n 3 --dist loadfile
 
 bench: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m benchmarks

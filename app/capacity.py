@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dropouts.flights import no_training
+
 from .errors import error_body
 
 # Lanes, so that a slider's frame never waits behind an export: quick answers (frames,
@@ -196,7 +198,8 @@ class CpuGate:
             load.waiting -= 1
         load.running += 1
         try:
-            await self.app(scope, receive, send)
+            with no_training():  # only a training stream trains (app/untrained.py)
+                await self.app(scope, receive, send)
         finally:
             load.running -= 1
             places.release()

@@ -11,7 +11,9 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from . import errors, wire
+from dropouts.flights import NotTrainedError
+
+from . import errors, untrained, wire
 from .caching import ConditionalGet
 from .capacity import CpuGate, CpuLoad, Receiving
 from .config import Settings
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.studies = StudyCache(settings.study_cache_size)
     app.state.templates = Jinja2Templates(directory=settings.templates_dir)
     errors.install(app)
+    app.add_exception_handler(NotTrainedError, untrained.answer)
     # Frames are already deflated, pictures and videos compressed: compress only text (pages,
     # JSON, JS); never the event stream of an export, whose progress must arrive as it happens.
     app.add_middleware(

@@ -1,13 +1,19 @@
 """Training in the server, streamed to the page as Server-Sent Events: shared by every view
-that trains a network (the dense view, Monte Carlo uncertainty, compression, the LSTM…).
+that trains a network (the dense view, Monte Carlo uncertainty, compression, the LSTM…). A
+training stream is the only request that trains; frames, matches and exports of a setting not
+trained yet are answered 503 at once (:func:`not_trained`) with the stream to open.
 
 A run has no job registry: it lives on its request alone and is decided by its query, so any
-worker can serve it and the same query replays it. :func:`stream_run` sends the first events at
-once (the setup and the data, before any training step), then runs the training function in a
-worker thread, which posts its events as it goes; it stops at the next step when the client
-goes away (a new run from the same page aborts the old request). At most
-``Settings.max_training_runs`` runs train at once per process, whatever their kind; past that
-the answer is 503 with ``Retry-After``.
+worker can serve it and the same query replays it (at once when the process remembers it).
+:func:`stream_run` sends the first events at once (the setup and the data, before any training
+step), then runs the training function in a worker thread, which posts its events as it goes.
+Streams of the same setting share one run (:mod:`dropouts.flights`); a run stops within a
+second when every client that waits on it has gone.
+
+At most ``Settings.max_training_runs`` runs train at once per process, whatever their kind: a
+run takes its place when it starts training and frees it when its thread has really stopped,
+not when its client left, so the bound bounds the CPU. Past it the answer is 503 with
+``Retry-After``.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -25,6 +31,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 from starlette.types import Receive, Scope, Send
+
+from dropouts.flights import TrainingBusyError, TrainingCancelledError
 
 from .errors import error_body
 
@@ -41,7 +49,9 @@ PROCESS_THREADS = torch.get_num_threads()
 
 Post = Callable[[str, Mapping[str, Any]], None]  # post(event name, data)
 Stopped = Callable[[], bool]  # whether the run must stop (the client went away)
-Work = Callable[[Post, Stopped], None]  # the training: posts its events, returns when done
+Admit = Callable[[], "Slot | None"]  # a place to train, or None when the process is full
+# The training: posts its events, asks a place before it trains (admit), returns when done.
+Work = Callable[[Post, Stopped, Admit], None]
 
 
 class TrainingRuns:
@@ -59,6 +69,10 @@ class TrainingRuns:
                 return None
             self.active += 1
         return Slot(self)
+
+    def full(self) -> bool:
+        with self._lock:
+            return self.active >= self.limit
 
     def _release(self) -> None:
         with self._lock:
@@ -97,57 +111,78 @@ def runs_of(app: FastAPI) -> TrainingRuns:
     return runs
 
 
+def busy_body(runs: TrainingRuns) -> dict[str, dict[str, str]]:
+    return error_body(
+        "training",
+        f"the server is training {runs.limit} runs already",
+        f"try again in {RETRY_AFTER_S} s",
+    )
+
+
+@contextlib.contextmanager
+def place_to_train(admit: Admit) -> Iterator[Slot]:
+    """A place among the runs for the ``with`` block (:class:`TrainingBusyError` if none):
+    for work that trains without :mod:`dropouts.flights` (the memory task)."""
+    slot = admit()
+    if slot is None:
+        raise TrainingBusyError
+    try:
+        yield slot
+    finally:
+        slot.release()
+
+
 def event(kind: str, data: Mapping[str, Any]) -> dict[str, str]:
     return {"event": kind, "data": json.dumps(data, separators=(",", ":"))}
 
 
 class RunStream(EventSourceResponse):
     """The event stream; whatever happens to it (sent in full, the client gone, a HEAD
-    request that never starts the stream), the run is told to stop and its slot is freed."""
+    request that never starts the stream), its worker is told to stop. The worker's place
+    among the runs is freed by the worker itself, once it has stopped."""
 
-    def __init__(
-        self, content: AsyncIterator[dict[str, str]], slot: Slot, stop: threading.Event
-    ) -> None:
+    def __init__(self, content: AsyncIterator[dict[str, str]], stop: threading.Event) -> None:
         super().__init__(content, ping=5)
-        self._slot, self._stop = slot, stop
+        self._stop = stop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
-            # The run is over for its client: its place goes at once, so that the run a page
-            # starts to replace it is not refused; the worker stops at its next step (and its
-            # own release is then a no-op).
             self._stop.set()
-            self._slot.release()
 
 
 _END = "__end__"  # the worker is done: the stream closes
 
 
+def busy(runs: TrainingRuns) -> JSONResponse:
+    """503 with ``Retry-After``: the process trains its limit of runs already."""
+    return JSONResponse(busy_body(runs), 503, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 def stream_run(
-    request: Request, first: Sequence[tuple[str, Mapping[str, Any]]], work: Work
+    request: Request,
+    first: Sequence[tuple[str, Mapping[str, Any]]],
+    work: Work,
+    *,
+    trains: bool = True,
 ) -> Response:
     """The run as an event stream: ``first`` at once, then what ``work`` posts from its worker
-    thread; 503 with ``Retry-After`` when the process trains its limit of runs already. An
-    exception in ``work`` becomes an ``error`` event (the server keeps serving)."""
+    thread. ``trains``: the work will need a place to train (False when the process remembers
+    the run or trains it for another stream already): 503 with ``Retry-After`` at once when the
+    process trains its limit of runs. An exception in ``work`` becomes an ``error`` event (the
+    server keeps serving)."""
     runs = runs_of(request.app)
-    slot = runs.acquire()
-    if slot is None:
-        body = error_body(
-            "training",
-            f"the server is training {runs.limit} runs already",
-            f"try again in {RETRY_AFTER_S} s",
-        )
-        return JSONResponse(body, 503, headers={"Retry-After": str(RETRY_AFTER_S)})
+    if trains and runs.full():
+        return busy(runs)
     stop = threading.Event()
-    return RunStream(_events(first, work, slot, stop), slot, stop)
+    return RunStream(_events(first, work, runs, stop), stop)
 
 
 async def _events(
     first: Sequence[tuple[str, Mapping[str, Any]]],
     work: Work,
-    slot: Slot,
+    runs: TrainingRuns,
     stop: threading.Event,
 ) -> AsyncIterator[dict[str, str]]:
     loop = asyncio.get_running_loop()
@@ -160,13 +195,16 @@ async def _events(
     def run() -> None:
         torch.set_num_threads(1)
         try:
-            work(post, stop.is_set)
+            work(post, stop.is_set, runs.acquire)
+        except TrainingBusyError:
+            post("error", busy_body(runs))
+        except TrainingCancelledError:
+            pass  # its client went away
         except Exception as error:  # reported to the client; the server keeps serving
             log.exception("training failed", exc_info=error)
             post("error", error_body("server", "the training failed; the server keeps serving"))
         finally:
             torch.set_num_threads(PROCESS_THREADS)
-            slot.release()
             post(_END, {})
 
     try:

@@ -7,7 +7,8 @@ count, throughput, latency percentiles and failures (503s apart: the server shed
 the server's memory (all its processes) before, at its peak and after, and how soon after the
 load stops it answers a new frame normally. Never part of ``make test``; asserts nothing.
 
-Options: ``--users 50,200``, ``--seconds 60``, ``--workers N``.
+Options: ``--users 50,200``, ``--seconds 60``, ``--workers N``, ``--hostile 0,0.05`` (the
+shares of hostile turns to run at each user count: benchmarks/locustfile.py).
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ class MemoryWatch(threading.Thread):
             self.stopped.wait(0.5)
 
 
-def run_locust(url: str, users: int, seconds: int, prefix: Path) -> None:
+def run_locust(url: str, users: int, seconds: int, prefix: Path, hostile: float) -> None:
+    """``hostile``: the share of the hostile student's turns (benchmarks/locustfile.py)."""
     rate = max(10, users // 5)  # all users in within about 5 s
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
@@ -94,7 +96,11 @@ def run_locust(url: str, users: int, seconds: int, prefix: Path) -> None:
         "--exit-code-on-error", "0", "--loglevel", "WARNING",
     ]  # fmt: skip
     with Path(f"{prefix}_locust.log").open("wb") as log:  # its own summary: the CSVs say it
-        subprocess.run(command, cwd=ROOT, check=True, timeout=seconds + 120, stdout=log, stderr=log)
+        environment = dict(os.environ, DROPOUT_LAB_HOSTILE=str(hostile))
+        subprocess.run(
+            command, cwd=ROOT, check=True, timeout=seconds + 120, stdout=log, stderr=log,
+            env=environment,
+        )  # fmt: skip
 
 
 def read_stats(prefix: Path) -> list[dict[str, str]]:
@@ -124,7 +130,9 @@ def recovery(url: str) -> tuple[float, float]:
         time.sleep(0.1)
 
 
-def report(users: int, seconds: int, prefix: Path, memory: tuple[float, float, float]) -> None:
+def report(
+    users: int, seconds: int, prefix: Path, memory: tuple[float, float, float], hostile: float
+) -> None:
     stats = read_stats(prefix)
     failures = read_failures(prefix)
     shed: dict[str, int] = {}
@@ -132,7 +140,7 @@ def report(users: int, seconds: int, prefix: Path, memory: tuple[float, float, f
     for row in failures:
         counts = shed if "503" in row["Error"] else other
         counts[row["Name"]] = counts.get(row["Name"], 0) + int(row["Occurrences"])
-    print(f"\n{users} users for {seconds} s")
+    print(f"\n{users} users for {seconds} s, hostile share {hostile:g}")
     header = "kind", "requests", "per s", "p50 ms", "p95 ms", "p99 ms", "max ms", "503", "errors"
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -155,23 +163,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", default="50,200")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
+    parser.add_argument(
+        "--hostile", default="0.05", help="shares of hostile turns to run, e.g. 0,0.05"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="load-") as folder:
         work = Path(folder)
         process, url = start_server(args.workers, work / "uploads", work / "server.log")
         try:
             print(f"server: dropout-lab serve --workers {args.workers} at {url}")
-            for users in (int(n) for n in args.users.split(",")):
+            runs = [
+                (int(users), float(share))
+                for users in args.users.split(",")
+                for share in args.hostile.split(",")
+            ]
+            for users, share in runs:
                 before = server_memory_mb(process)
                 watch = MemoryWatch(process)
                 watch.start()
-                prefix = work / f"u{users}"
-                run_locust(url, users, args.seconds, prefix)
+                prefix = work / f"u{users}-h{share:g}"
+                run_locust(url, users, args.seconds, prefix, share)
                 watch.stopped.set()
                 watch.join()
                 waited, answer_ms = recovery(url)
                 time.sleep(2)
-                report(users, args.seconds, prefix, (before, watch.peak, server_memory_mb(process)))
+                memory = (before, watch.peak, server_memory_mb(process))
+                report(users, args.seconds, prefix, memory, share)
                 print(
                     f"after the load: a new frame answered {waited:.2f} s after it stopped, "
                     f"in {answer_ms:.0f} ms"

@@ -2,7 +2,10 @@
 
 Each simulated user opens the page, then mostly moves a slider (a frame of a new setting, one
 request per value, on every view), sometimes lets it play (a chunk of eight iterations), and
-rarely uploads a picture, runs a training or exports a GIF. Request names are kinds
+rarely uploads a picture, runs a training or exports a GIF. A few act as a hostile student
+would (``DROPOUT_LAB_HOSTILE``, the share of their turns, 0.05 by default): a trained view's
+frame at a new seed and a large setting (answered 503 at once with its training stream, never
+trained in the frame's request) or an export left after its first event. Request names are kinds
 ("frame <view>", "page", "upload"…) so that the report gives percentiles per kind. A 503 is
 recorded as a failure named "503 shed" (the server says it is full), anything else unexpected
 under its status.
@@ -14,6 +17,7 @@ Run by ``python -m benchmarks.load`` (``make load``); alone:
 from __future__ import annotations
 
 import io
+import os
 import random
 import time
 from typing import Any
@@ -29,6 +33,14 @@ from dropouts.views.matching import MATCHED
 # dropout the number of passes T (each p is a new training run, T reuses it).
 SLIDER_OF = {"mc_dropout": "T"}
 RETRIES = 4  # as the page
+HOSTILE_SHARE = float(os.environ.get("DROPOUT_LAB_HOSTILE", "0.05"))
+# Trained views at large settings (within the training budget): a new seed each time.
+HOSTILE_FRAMES = [
+    {"view": "compression", "method": "compression", "epochs": 290, "width": 128, "depth": 3},
+    {"view": "dense", "method": "standard", "network": "trained", "steps": 400,
+     "n_train": 1000, "train_width": 256, "train_depth": 4},
+    {"view": "uncertainty", "method": "mc_dropout", "steps": 5000, "n_train": 400},
+]  # fmt: skip
 PAIRS = [
     (view, method.id, method.param(SLIDER_OF.get(method.id, MATCHED[method.id])))
     for method in METHODS
@@ -144,6 +156,38 @@ class Student(HttpUser):
                 answer.request_meta["name"] = "training run (503)"
                 answer.failure("503 shed")
             time.sleep(min(8.0, 2.0 * 2**attempt) * random.uniform(0.5, 1.5))
+
+    @task(20)
+    def hostile(self) -> None:
+        """A hostile student's turn (a share HOSTILE_SHARE of these): a frame of a trained view
+        that no one trained (new seed, large setting), which must be answered 503 at once
+        naming its training stream; or an export event stream left after its first event."""
+        if random.random() >= HOSTILE_SHARE:
+            return
+        if random.random() < 0.5:
+            params = random.choice(HOSTILE_FRAMES) | {"seed": random.randint(10**6, 10**9)}
+            with self.client.get(
+                "/api/frames", params=params, name="hostile frame", catch_response=True
+            ) as answer:
+                if answer.status_code == 503 and "X-Training-Stream" in answer.headers:
+                    answer.success()  # refused at once: nothing trained
+                else:
+                    answer.failure(f"{answer.status_code}: expected 503 with its training stream")
+            return
+        params = {"method": "gaussian", "format": "mp4", "frames": 100,
+                  "resolution": "1280x720", "seed": random.randint(0, 10**9)}  # fmt: skip
+        with self.client.get(
+            "/api/export/events", params=params, name="hostile export, left",
+            stream=True, catch_response=True,
+        ) as answer:  # fmt: skip
+            if answer.status_code == 200:
+                next(answer.iter_lines(), None)  # its first event, then the client goes
+                answer.success()
+            elif answer.status_code == 503:
+                answer.request_meta["name"] = "hostile export, left (503)"
+                answer.failure("503 shed")
+            else:
+                answer.failure(f"{answer.status_code}")
 
     @task(1)
     def export(self) -> None:

@@ -46,6 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .flights import TrainingCancelledError
 from .registry import ParamError, ParamValue, get_view, validate_view_params
 from .rnn import MODES, DropoutLSTM, Mode
 
@@ -301,10 +302,6 @@ class MemoryRun:
     @property
     def accuracy(self) -> tuple[float, ...]:
         return self.checkpoints[-1].accuracy
-
-
-class TrainingCancelledError(Exception):
-    """The caller's ``cancelled()`` said stop; nothing is cached."""
 
 
 @contextmanager

@@ -18,8 +18,8 @@ variance ``τ⁻¹ + (1/T) Σ ŷ_t² − mean²``.
 
 Everything is decided by an :class:`UncertaintySetup` (frozen, hashable): the data, the
 initial weights and the training masks come from generators seeded from it, so the same setup
-gives the same network on every run; :func:`trained_model` memoises it (``functools.lru_cache``)
-and lets concurrent callers of the same setup wait for one run.
+gives the same network on every run; :data:`UNCERTAINTY_RUNS` memoises it and lets concurrent
+callers of the same setup wait for one run (:mod:`dropouts.flights`).
 
 The passes: :func:`draw_masks` draws every pass's masks at once, pass-major, so pass ``t`` is
 the same whatever ``T`` (the first passes of ``T = 100`` are those of ``T = 10``), and
@@ -32,11 +32,8 @@ Nothing here knows about HTTP.
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import hashlib
 import math
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .flights import Cancelled, Flights, Publish, TrainingCancelledError
 from .mc import MCPrediction, _classification_prediction, _regression_prediction
 from .modules import Dropout
 from .registry import ParamError, ParamValue, get_method, get_view, validate_view_params
@@ -57,6 +55,7 @@ __all__ = [
     "GRID",
     "PLOT_RANGE",
     "TASKS",
+    "UNCERTAINTY_RUNS",
     "Snapshot",
     "TrainedModel",
     "TrainingCancelledError",
@@ -622,10 +621,6 @@ def _accuracy(logits: Tensor, labels: Tensor) -> float:
     return float((logits.argmax(dim=1) == labels).float().mean())
 
 
-class TrainingCancelledError(Exception):
-    """The caller's ``cancelled()`` said stop; nothing is cached."""
-
-
 def train(
     setup: UncertaintySetup,
     *,
@@ -685,49 +680,17 @@ def _train(
 # ---------------------------------------------------------------- the cache
 
 
-@dataclass(frozen=True)
-class _Hooks:
-    progress: Callable[[Snapshot], None] | None = None
-    cancelled: Callable[[], bool] | None = None
+def _train_remembered(
+    setup: UncertaintySetup, publish: Publish[Snapshot], cancelled: Cancelled
+) -> TrainedModel:
+    return train(setup, progress=publish, cancelled=cancelled)
 
 
-_HOOKS: contextvars.ContextVar[_Hooks] = contextvars.ContextVar("uncertainty_hooks")
-
-
-@functools.lru_cache(maxsize=16)
-def _memoised(setup: UncertaintySetup) -> TrainedModel:
-    """The one place a setup is trained for the cache; the hooks of the caller that trains it
-    come through :data:`_HOOKS` (they do not change the result, so not the key)."""
-    hooks = _HOOKS.get(_Hooks())
-    return train(setup, progress=hooks.progress, cancelled=hooks.cancelled)
-
-
-class _SetupLocks:
-    """One lock per setup being trained, so that concurrent callers of a setup wait for a
-    single run (the frames endpoint and the training stream of the same page)."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[UncertaintySetup, tuple[threading.Lock, int]] = {}
-
-    @contextmanager
-    def hold(self, setup: UncertaintySetup) -> Iterator[None]:
-        with self._guard:
-            lock, users = self._locks.get(setup, (threading.Lock(), 0))
-            self._locks[setup] = (lock, users + 1)
-        try:
-            with lock:
-                yield
-        finally:
-            with self._guard:
-                lock, users = self._locks[setup]
-                if users == 1:
-                    del self._locks[setup]
-                else:
-                    self._locks[setup] = (lock, users - 1)
-
-
-_LOCKS = _SetupLocks()
+# The trained networks, one run per setup at a time (the frames and the training stream of a
+# page share it), the last 16 remembered.
+UNCERTAINTY_RUNS: Flights[UncertaintySetup, Snapshot, TrainedModel] = Flights(
+    "uncertainty", _train_remembered, history=lambda model: model.history, size=16
+)
 
 
 def trained_model(
@@ -736,28 +699,12 @@ def trained_model(
     progress: Callable[[Snapshot], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> TrainedModel:
-    """The trained network of ``setup``, memoised (``functools.lru_cache``, 16 setups); the
-    same object for every caller. A caller asking for a setup that another is training waits
-    for that run. ``progress`` gets every snapshot: as it is taken when this call trains, all
-    at once from the record when the network was cached. ``cancelled``: as :func:`train`
-    (a cancelled run is not cached)."""
-    seen = 0
-
-    def relay(snapshot: Snapshot) -> None:
-        nonlocal seen
-        seen += 1
-        if progress is not None:
-            progress(snapshot)
-
-    with _LOCKS.hold(setup):
-        token = _HOOKS.set(_Hooks(relay, cancelled))
-        try:
-            model = _memoised(setup)
-        finally:
-            _HOOKS.reset(token)
-    if progress is not None and seen == 0:  # it was cached: replay its record
-        for snapshot in model.history:
-            if cancelled is not None and cancelled():
-                break
-            progress(snapshot)
-    return model
+    """The trained network of ``setup``, memoised (:data:`UNCERTAINTY_RUNS`), the same object
+    for every caller; a caller asking for a setup that another is training follows that run.
+    ``progress`` gets every snapshot: as it is taken, or all at once from the record when it
+    was remembered. ``cancelled``: as :func:`train` (a cancelled run is not remembered).
+    Without either, it trains only where training is allowed
+    (:func:`dropouts.flights.no_training`)."""
+    if progress is None and cancelled is None:
+        return UNCERTAINTY_RUNS.obtain(setup)
+    return UNCERTAINTY_RUNS.get(setup, progress=progress, cancelled=cancelled)

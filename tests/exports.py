@@ -8,10 +8,12 @@ import io
 import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image, ImageSequence
+from training_streams import after_training
 
 
 def export(client: TestClient, query: str) -> bytes:
-    response = client.get(f"/api/export?{query}")
+    """The export's bytes (a trained view's network trained first, through its stream)."""
+    response = after_training(client, f"/api/export?{query}")
     assert response.status_code == 200, response.text
     return response.content
 

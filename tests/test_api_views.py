@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from training_streams import after_training
 
 from dropouts.registry import (
     METHODS,
@@ -96,7 +97,9 @@ def test_the_catalog_lists_the_views_their_parameters_and_each_methods_built_vie
 def test_every_view_and_method_serves_the_librarys_frames(
     client: TestClient, view: str, method_id: str
 ) -> None:
-    response = client.get(f"/api/frames?view={view}&method={method_id}&seed=4&start=2&count=2")
+    response = after_training(
+        client, f"/api/frames?view={view}&method={method_id}&seed=4&start=2&count=2"
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == FRAMES_TYPE
     assert "immutable" in response.headers["cache-control"]

@@ -34,6 +34,7 @@ import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
+from training_streams import after_training
 
 from app.config import Settings
 from app.main import create_app
@@ -181,14 +182,14 @@ def test_the_pruned_connections_are_exactly_those_with_log_alpha_at_the_threshol
 def test_the_threshold_prunes_the_trained_network_without_training_again() -> None:
     setup = CompressionSetup(**SMALL, seed=11)
     run = trained_compression(setup)
-    misses = C._memoised.cache_info().misses
+    misses = C.COMPRESSION_RUNS.started
     scene = VIEW.scene(None)
     shares = []
     for threshold in (-2.0, 0.0, 3.0, 6.0):
         theory = VIEW.theory("compression", params(**SMALL, threshold=threshold), scene, seed=11)
         assert theory.run is run
         shares.append(theory.final.pruned_share)
-    assert C._memoised.cache_info().misses == misses
+    assert C.COMPRESSION_RUNS.started == misses
     assert shares == sorted(shares, reverse=True)  # a higher threshold prunes less
     kept = kept_weights(run.final, "svdo", threshold=3.0, snr=1.0)
     assert [bool(k.dtype == torch.bool) for k in kept] == [True] * 3
@@ -217,7 +218,7 @@ def test_structured_bp_removes_whole_neurons() -> None:
 def test_a_second_caller_follows_the_run_instead_of_training_it_again() -> None:
     setup = CompressionSetup(**SMALL, seed=21)
     seen: dict[str, list[int]] = {"first": [], "second": []}
-    misses = C._memoised.cache_info().misses
+    misses = C.COMPRESSION_RUNS.started
     results = {}
 
     def call(name: str) -> None:
@@ -231,7 +232,7 @@ def test_a_second_caller_follows_the_run_instead_of_training_it_again() -> None:
     for thread in threads:
         thread.join(60)
     assert results["first"] is results["second"]
-    assert C._memoised.cache_info().misses == misses + 1
+    assert C.COMPRESSION_RUNS.started == misses + 1
     assert seen["first"] == seen["second"] == list(range(CHECKPOINTS))
     replay: list[int] = []  # cached: the whole record at once
     trained_compression(setup, progress=lambda checkpoint: replay.append(checkpoint.index))
@@ -246,9 +247,9 @@ def test_a_cancelled_run_stops_and_is_not_cached() -> None:
             setup, progress=lambda c: taken.append(c.index), cancelled=lambda: len(taken) >= 3
         )
     assert 3 <= len(taken) < CHECKPOINTS
-    misses = C._memoised.cache_info().misses
+    misses = C.COMPRESSION_RUNS.started
     assert len(trained_compression(setup).checkpoints) == CHECKPOINTS
-    assert C._memoised.cache_info().misses == misses + 1
+    assert C.COMPRESSION_RUNS.started == misses + 1
 
 
 # ---------------------------------------------------------------- over HTTP
@@ -264,7 +265,7 @@ def _bits(description: dict[str, Any], body: bytes) -> np.ndarray:
 
 def test_the_frames_carry_the_checkpoint_pruned_at_the_threshold(client: TestClient) -> None:
     query = "view=compression&method=compression&dataset=moons&width=16&epochs=10&seed=9"
-    response = client.get(f"/api/frames?{query}&start=98&count=2&threshold=2.5")
+    response = after_training(client, f"/api/frames?{query}&start=98&count=2&threshold=2.5")
     assert response.status_code == 200, response.text
     body = response.content
     length = int.from_bytes(body[4:8], "little")

@@ -240,7 +240,7 @@ def test_sampled_standout_expectation_agrees_with_the_enumeration(
     exact = dense.standout_expected_dropped(theory.network, theory.x, chosen)
     monkeypatch.setattr(dense, "STANDOUT_EXACT_LIMIT", 0)
     sampled = dense.standout_expected_dropped(theory.network, theory.x, chosen)
-    bound = Z * math.sqrt(exact * (1.0 - exact) / dense.STANDOUT_SAMPLES)
+    bound = Z * math.sqrt(exact * (1.0 - exact) / dense.standout_samples(theory.network))
     assert sampled != exact and abs(sampled - exact) <= bound
 
 

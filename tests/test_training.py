@@ -465,7 +465,8 @@ def test_the_run_counter_is_bounded_and_a_slot_is_freed_once() -> None:
 # ---------------------------------------------------------------- a real server
 
 
-LONG_RUN = "method=standard&steps=5000&n_train=1000&train_width=256&train_depth=4"
+# A long run within the training budget (about 17 s: dropouts.budget).
+LONG_RUN = "method=standard&steps=400&n_train=1000&train_width=256&train_depth=4"
 
 
 @pytest.fixture(scope="module")
@@ -517,7 +518,7 @@ def test_info_comes_first_and_fast_and_the_run_stops_when_the_client_goes_away(
         assert running(live) == 1
         time.sleep(0.3)
         assert running(live) == 1  # still training while the client listens
-    # the client went away mid-run (5000 steps of a 2-256x4-2 network on 1000 points)
+    # the client went away mid-run (400 steps of a 2-256x4-2 network on 1000 points)
     wait_until_idle(live)
 
 
@@ -530,7 +531,7 @@ def test_a_real_server_trains_at_most_two_runs_at_once(live: str) -> None:
             for stream_lines in lines:
                 assert read_events(stream_lines, 1)[0][0] == "info"
             assert running(live) == 2
-            refused = http.get(f"{live}/api/train?method=standard")
+            refused = http.get(f"{live}/api/train?method=standard&seed=4242")  # not trained
             assert_error(refused, 503, "training")
             assert refused.headers["retry-after"] == "2"
         finally:

@@ -487,7 +487,8 @@ def test_bad_stream_queries_are_4xx_json_naming_the_field(
 def test_past_the_bound_the_stream_is_503_with_retry_after(tmp_path: Path) -> None:
     app = create_app(Settings(upload_dir=tmp_path, max_training_runs=0))
     with TestClient(app, raise_server_exceptions=False) as busy:
-        response = busy.get("/api/train/uncertainty")
+        # A setting this process has not trained (a remembered run replays without training).
+        response = busy.get("/api/train/uncertainty?seed=98765")
         assert response.status_code == 503 and response.json()["error"]["field"] == "training"
         assert int(response.headers["retry-after"]) >= 1
         assert busy.get("/api/train/uncertainty?p=7").status_code == 422  # checked first

@@ -16,6 +16,7 @@ from dropouts.views.base import Frame, Scene
 
 from ..render import PanelInput
 from ..state import ITERATIONS, LabState
+from ..untrained import setting
 
 CHUNK = 16  # frames computed per call of a view (the pooling view replays 0..i per call)
 
@@ -31,7 +32,8 @@ def prepare(
     scene = scenes(view, picture) if scenes else view.scene(picture)
     panels = []
     for panel in state.panels:
-        theory = view.theory(panel.method, panel.params, scene, seed=state.seed)
+        with setting(state.view, panel.method, panel.params, state.seed):
+            theory = view.theory(panel.method, panel.params, scene, seed=state.seed)
         panels.append(
             PanelInput(
                 state.view,

@@ -16,6 +16,7 @@ import base64
 import contextlib
 import io
 import os
+import subprocess
 import tempfile
 from collections.abc import Callable
 
@@ -75,35 +76,43 @@ class GifEncoder(Encoder):
 
 
 class Mp4Encoder(Encoder):
+    """H.264 through the ffmpeg binary of ``imageio-ffmpeg``'s wheel, fed raw RGB frames on
+    its standard input. Finished: its input closed, ffmpeg ends and the file is read. Closed
+    before (a cancelled export): ffmpeg is killed at once, not left to encode what it holds."""
+
     def __init__(self, options: ExportOptions) -> None:
         import imageio_ffmpeg  # imported here: a GIF or HTML export does not need ffmpeg
 
         handle, self.path = tempfile.mkstemp(prefix="dropout-lab-", suffix=".mp4")
         os.close(handle)
         self.size = options.size
-        self.writer = imageio_ffmpeg.write_frames(
-            self.path,
-            self.size,
-            fps=options.fps,
-            codec="libx264",
-            pix_fmt_in="rgb24",
-            pix_fmt_out="yuv420p",
-            quality=None,
-            macro_block_size=1,
-            ffmpeg_log_level="error",
-            output_params=[*X264, *BIT_EXACT, "-movflags", "+faststart"],
+        width, height = self.size
+        command = [
+            imageio_ffmpeg.get_ffmpeg_exe(), "-y",
+            "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width}x{height}",
+            "-pix_fmt", "rgb24", "-r", str(options.fps), "-i", "-",
+            "-vcodec", "libx264", "-pix_fmt", "yuv420p", "-v", "error",
+            *X264, *BIT_EXACT, "-movflags", "+faststart", self.path,
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        self.writer.send(None)  # start ffmpeg
         self.closed = False
 
     def add(self, iteration: int, picture: Image.Image | None) -> None:
-        assert picture is not None
-        self.writer.send(np.ascontiguousarray(np.asarray(picture)))
+        assert picture is not None and self.process.stdin is not None
+        self.process.stdin.write(np.ascontiguousarray(np.asarray(picture)).tobytes())
 
     def finish(self) -> bytes:
-        self.writer.close()
+        assert self.process.stdin is not None and self.process.stderr is not None
+        self.process.stdin.close()
+        errors = self.process.stderr.read()  # "-v error": a few lines at most
+        self.process.wait()
+        self.process.stderr.close()
         self.closed = True
         try:
+            if self.process.returncode != 0:
+                raise RuntimeError(f"ffmpeg failed: {errors.decode(errors='replace')[-500:]}")
             with open(self.path, "rb") as file:
                 return file.read()
         finally:
@@ -112,8 +121,12 @@ class Mp4Encoder(Encoder):
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            with contextlib.suppress(Exception):  # ffmpeg may be gone; the file goes anyway
-                self.writer.close()
+            self.process.kill()  # what it holds is not worth encoding: the export was cancelled
+            self.process.wait()
+            for pipe in (self.process.stdin, self.process.stderr):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
         if os.path.exists(self.path):
             os.unlink(self.path)
 

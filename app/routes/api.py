@@ -37,6 +37,7 @@ from ..scenes import SceneCache
 from ..schemas import CodeOut, ErrorOut, ImageOut, MethodsOut, SnippetOut
 from ..state import first_values
 from ..studies import StudyCache
+from ..untrained import setting
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
@@ -209,7 +210,8 @@ def get_frames(
     params = method_params(request, chosen, spec)
     picture = store.get(image)
     scene = scenes.get(shown, picture)
-    theory = shown.theory(chosen.id, params, scene, seed=seed)
+    with setting(shown.id, chosen.id, params, seed):
+        theory = shown.theory(chosen.id, params, scene, seed=seed)
     frames = shown.frames(chosen.id, params, seed, range(start, start + count), scene, theory)
     context: dict[str, Any] = {
         "view": shown.id,
@@ -235,6 +237,7 @@ def get_match(
     fraction: Annotated[float, Query(ge=0.0, le=1.0, description="The expected fraction.")],
     view: Annotated[str, Query(description=VIEW_DESCRIPTION)] = "image",
     image: Annotated[str, Query(description="A sample name or an upload id.")] = "cat",
+    seed: Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)] = 0,
 ) -> dict[str, Any]:
     """For a comparison's "same dropped fraction": the method's parameters (those given, with
     its main one moved) whose expected dropped fraction on this image is ``fraction``, by the
@@ -244,7 +247,8 @@ def get_match(
     chosen = lookup_method(method, shown)
     params = method_params(request, chosen, spec)
     scene = scenes.get(shown, store.get(image))
-    match = match_fraction(shown, chosen.id, params, scene, fraction)
+    with setting(shown.id, chosen.id, params, seed):
+        match = match_fraction(shown, chosen.id, params, scene, fraction, seed=seed)
     return {
         "method": chosen.id,
         "params": match.params,

@@ -31,20 +31,20 @@ from sse_starlette import EventSourceResponse
 
 from dropouts.compression import (
     BATCH,
+    COMPRESSION_RUNS,
     Checkpoint,
     CompressionData,
     CompressionSetup,
-    TrainingCancelledError,
+    check_training_budget,
     checkpoint_steps,
     compression_data,
     pruning,
-    trained_compression,
 )
 from dropouts.registry import SEED, ParamValue, get_view
 from dropouts.views import BUILT
 
 from ..schemas import ErrorOut
-from ..streaming import Post, Stopped, stream_run
+from ..streaming import Admit, Post, Stopped, stream_run
 from .api import lookup_method, method_params
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
@@ -132,19 +132,17 @@ async def get_train_compression(
     chosen = lookup_method(method, BUILT["compression"])
     params = method_params(request, chosen, get_view("compression"))
     setup = CompressionSetup.from_params(params, seed)
+    check_training_budget(setup)  # a plain 422 naming the field, before any stream
     data = compression_data(setup.dataset)
     threshold = float(params["threshold"])  # type: ignore[arg-type]
     snr = float(params["snr"])  # type: ignore[arg-type]
 
-    def work(post: Post, stopped: Stopped) -> None:
+    def work(post: Post, stopped: Stopped, admit: Admit) -> None:
         def progress(checkpoint: Checkpoint) -> None:
             if not stopped():
                 post("progress", progress_json(checkpoint, setup, data, threshold, snr))
 
-        try:
-            run = trained_compression(setup, progress=progress, cancelled=stopped)
-        except TrainingCancelledError:
-            return
+        run = COMPRESSION_RUNS.get(setup, progress=progress, cancelled=stopped, admit=admit)
         if stopped():
             return
         final = pruning(run.final, setup.variant, data, threshold=threshold, snr=snr)
@@ -163,4 +161,6 @@ async def get_train_compression(
             },
         )
 
-    return stream_run(request, [("info", info_json(setup, data, params))], work)
+    trains = COMPRESSION_RUNS.ready(setup) is None and COMPRESSION_RUNS.progress(setup) is None
+    first = [("info", info_json(setup, data, params))]
+    return stream_run(request, first, work, trains=trains)

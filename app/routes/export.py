@@ -17,12 +17,14 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
+from dropouts.flights import NotTrainedError, no_training
 from dropouts.registry import ParamError
 from dropouts.views import View
 from dropouts.views.base import Scene
@@ -39,6 +41,7 @@ from ..export import (
     ExportOptions,
     option_names,
     parse_options,
+    prepare,
     render_export,
 )
 from ..images import ImageStore, StoredImage
@@ -153,6 +156,8 @@ async def get_export_events(
     EventSource to cancel: the rendering stops at the next frame."""
     state, options, stored = await asyncio.to_thread(_prepared, request, store)
     getter = _scene_getter(scenes, stored)
+    # A trained view's network not trained yet: 503 now, before the stream (app/untrained.py).
+    await asyncio.to_thread(prepare, state, stored.tensor, getter)
     return EventSourceResponse(_events(state, options, stored, getter), ping=5)
 
 
@@ -168,38 +173,10 @@ async def _events(
             loop.call_soon_threadsafe(queue.put_nowait, (kind, data))
 
     def work() -> None:
-        try:
-            export = render_export(
-                state,
-                options,
-                stored.tensor,
-                getter,
-                progress=lambda done, total: post("progress", {"done": done, "total": total}),
-                cancelled=stop.is_set,
-            )
-        except ExportCancelledError:
-            return
-        except ApiError as error:
-            post("error", error_body(error.field, error.message, error.allowed))
-            return
-        except ParamError as error:
-            post("error", error_body(error.field, error.message, error.allowed))
-            return
-        except Exception as error:  # reported to the client; the server keeps serving
-            log.exception("export failed", exc_info=error)
-            post("error", error_body("server", "the export failed; the server keeps serving"))
-            return
-        post(
-            "file",
-            {
-                "name": export.name,
-                "media_type": export.media_type,
-                "size": len(export.data),
-                "data": base64.b64encode(export.data).decode("ascii"),
-            },
-        )
+        with no_training():  # the export's thread: it never trains (app/untrained.py)
+            _render_and_post(state, options, stored, getter, post, stop)
 
-    loop.run_in_executor(None, work)  # the thread ends by itself, at the latest a frame after stop
+    worker = loop.run_in_executor(None, work)
     try:
         while True:
             kind, data = await queue.get()
@@ -208,3 +185,48 @@ async def _events(
                 break
     finally:
         stop.set()  # the client went away (or the file is sent): stop at the next frame
+        # The heavy lane's place is held until the rendering has really stopped (a frame,
+        # and the encoder killed): the stream's task may be cancelled, so shield the wait.
+        with anyio.CancelScope(shield=True):
+            await asyncio.wait({worker})
+
+
+def _render_and_post(
+    state: LabState,
+    options: ExportOptions,
+    stored: StoredImage,
+    getter: Any,
+    post: Callable[[str, Mapping[str, Any]], None],
+    stop: threading.Event,
+) -> None:
+    """Render the export, posting its progress, then its file (or its error)."""
+    try:
+        export = render_export(
+            state,
+            options,
+            stored.tensor,
+            getter,
+            progress=lambda done, total: post("progress", {"done": done, "total": total}),
+            cancelled=stop.is_set,
+        )
+    except ExportCancelledError:
+        return
+    except (ApiError, ParamError) as error:
+        post("error", error_body(error.field, error.message, error.allowed))
+        return
+    except NotTrainedError as error:
+        post("error", error_body("training", str(error), "open its training stream first"))
+        return
+    except Exception as error:  # reported to the client; the server keeps serving
+        log.exception("export failed", exc_info=error)
+        post("error", error_body("server", "the export failed; the server keeps serving"))
+        return
+    post(
+        "file",
+        {
+            "name": export.name,
+            "media_type": export.media_type,
+            "size": len(export.data),
+            "data": base64.b64encode(export.data).decode("ascii"),
+        },
+    )

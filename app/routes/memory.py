@@ -45,7 +45,7 @@ from dropouts.registry import SEED, get_view, validate_view_params
 
 from ..schemas import ErrorOut
 from ..state import first_values
-from ..streaming import Post, Stopped, stream_run
+from ..streaming import Admit, Post, Stopped, place_to_train, stream_run
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
 
@@ -112,7 +112,11 @@ async def get_train_memory(request: Request, seed: Seed = 0) -> Response:
     values = validate_view_params(get_view("lstm"), given)
     setup = MemorySetup.from_params({k: values[k] for k in MEMORY_PARAMS}, seed)
 
-    def work(post: Post, stopped: Stopped) -> None:
+    def work(post: Post, stopped: Stopped, admit: Admit) -> None:
+        with place_to_train(admit):
+            train_modes(post, stopped)
+
+    def train_modes(post: Post, stopped: Stopped) -> None:
         final: dict[str, list[float]] = {}
         for mode in MEMORY_MODES:
 

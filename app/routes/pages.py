@@ -61,6 +61,7 @@ SHELL_MODULES = (
     "announcer.js",
     "motion.js",
     "menu.js",
+    "training_wait.js",
 )
 
 
@@ -95,6 +96,7 @@ EMBED_MODULES = (
     "plotly.js",
     "announcer.js",
     "motion.js",
+    "training_wait.js",
 )
 EMBED_SIZES = ((480, 270), (640, 360), (960, 540), (1280, 720))
 LESSON_KEYS = ("controls", "hide", "caption", "theme", "large")

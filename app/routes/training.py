@@ -29,6 +29,7 @@ from sse_starlette import EventSourceResponse
 
 from dropouts.registry import SEED, get_method, get_view
 from dropouts.training import (
+    DENSE_RUNS,
     GRID,
     Snapshot,
     TrainingData,
@@ -36,13 +37,13 @@ from dropouts.training import (
     activation_of,
     dense_methods,
     snapshot_steps,
-    train,
     training_data,
 )
+from dropouts.training.run import check_training_budget
 
 from ..errors import ApiError
 from ..schemas import ErrorOut
-from ..streaming import Post, Stopped, runs_of, stream_run
+from ..streaming import Admit, Post, Stopped, runs_of, stream_run
 from .api import method_params
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
@@ -139,19 +140,20 @@ async def get_train(
         raise ApiError(422, "method", f"{chosen.id} does not train in the dense view", allowed)
     params = method_params(request, chosen, get_view("dense"))
     setup = TrainingSetup.from_params(chosen.id, params, seed)
+    check_training_budget(setup)  # a plain 422 naming the field, before any stream
     data = training_data(setup)
 
-    def work(post: Post, stopped: Stopped) -> None:
-        last = 0
-        for snapshot in train(setup, cancelled=stopped):
-            if stopped():
-                return
-            post("snapshot", snapshot_json(snapshot))
-            last = snapshot.step
-        if not stopped():
-            post("done", {"step": last})
+    def work(post: Post, stopped: Stopped, admit: Admit) -> None:
+        def progress(snapshot: Snapshot) -> None:
+            if not stopped():
+                post("snapshot", snapshot_json(snapshot))
 
-    return stream_run(request, [("info", info_json(setup, data))], work)
+        run = DENSE_RUNS.get(setup, progress=progress, cancelled=stopped, admit=admit)
+        if not stopped():
+            post("done", {"step": run.snapshots[-1].step})
+
+    trains = DENSE_RUNS.ready(setup) is None and DENSE_RUNS.progress(setup) is None
+    return stream_run(request, [("info", info_json(setup, data))], work, trains=trains)
 
 
 @router.get("/train/runs", summary="How many training runs this process trains now")

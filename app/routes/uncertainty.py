@@ -30,7 +30,7 @@ from dropouts.registry import SEED, get_view
 from dropouts.views import BUILT
 
 from ..schemas import ErrorOut
-from ..streaming import Post, Stopped, stream_run
+from ..streaming import Admit, Post, Stopped, stream_run
 from .api import lookup_method, method_params
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
@@ -135,15 +135,17 @@ async def get_train_uncertainty(
     lengthscale = float(params["lengthscale"])  # type: ignore[arg-type]
     data = U.make_data(setup)
 
-    def work(post: Post, stopped: Stopped) -> None:
+    def work(post: Post, stopped: Stopped, admit: Admit) -> None:
         def progress(snapshot: U.Snapshot) -> None:
-            post("snapshot", snapshot_json(snapshot, setup.task))
+            if not stopped():
+                post("snapshot", snapshot_json(snapshot, setup.task))
 
-        try:
-            model = U.trained_model(setup, progress=progress, cancelled=stopped)
-        except U.TrainingCancelledError:
-            return
+        runs = U.UNCERTAINTY_RUNS
+        model = runs.get(setup, progress=progress, cancelled=stopped, admit=admit)
         if not stopped():
             post("done", {"step": model.history[-1].step})
 
-    return stream_run(request, [("info", info_json(setup, data, lengthscale))], work)
+    runs = U.UNCERTAINTY_RUNS
+    trains = runs.ready(setup) is None and runs.progress(setup) is None
+    first = [("info", info_json(setup, data, lengthscale))]
+    return stream_run(request, first, work, trains=trains)

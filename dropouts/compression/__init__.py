@@ -59,9 +59,16 @@ from .pruning import LayerState as LayerState
 from .pruning import curve as curve
 from .pruning import effective_weights as effective_weights
 from .run import CACHE_RUNS as CACHE_RUNS
+from .run import COMPRESSION_RUNS as COMPRESSION_RUNS
 from .run import SBP_LR_SCALE as SBP_LR_SCALE
-from .run import CompressionRun, TrainingCancelledError, train, trained_compression
-from .run import _memoised as _memoised
+from .run import (
+    CompressionRun,
+    TrainingCancelledError,
+    check_training_budget,
+    estimated_seconds,
+    train,
+    trained_compression,
+)
 from .setup import BATCH, CHECKPOINTS, VARIANTS, CompressionSetup, checkpoint_steps
 from .setup import TRAINING_PARAMS as TRAINING_PARAMS
 from .setup import Variant as Variant
@@ -80,8 +87,10 @@ __all__ = [
     "TrainingCancelledError",
     "accuracy",
     "alive_neurons",
+    "check_training_budget",
     "checkpoint_steps",
     "compression_data",
+    "estimated_seconds",
     "kept_neurons",
     "kept_weights",
     "load_digits",

@@ -11,33 +11,46 @@ the dense reference for the accuracies.
 :data:`~dropouts.compression.CHECKPOINTS` checkpoints, evenly spaced from step 0 (as
 initialised) to the last step, are taken as it goes (:class:`~dropouts.compression.Checkpoint`).
 
-:func:`trained_compression` memoises runs (``functools.lru_cache`` on the frozen
-:class:`~dropouts.compression.CompressionSetup`); a caller asking for a setup that another is
-training follows that run: it gets its checkpoints as they come (the training stream) or waits
-for its end (the frames), and never trains it a second time. A run trains in one torch thread:
-deterministic in its setup on every machine with the same torch, whichever caller trains it.
-Nothing here knows about HTTP.
+:data:`COMPRESSION_RUNS` memoises runs by their frozen
+:class:`~dropouts.compression.CompressionSetup` (:mod:`dropouts.flights`); a caller asking for a
+setup that another is training follows that run: it gets its checkpoints as they come (the
+training stream) or waits for its end (the frames), and never trains it a second time. A run
+trains in one torch thread: deterministic in its setup on every machine with the same torch,
+whichever caller trains it. Nothing here knows about HTTP.
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
-import threading
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..budget import check_budget
+from ..flights import Cancelled, Flights, Publish, TrainingCancelledError
+from ..registry import ParamValue, get_view
 from ..sparse import LinearSVDO, elbo_loss
 from .data import CompressionData, compression_data
 from .networks import SparseNetwork, StructuredNetwork, build_networks
 from .pruning import Checkpoint, LayerState, accuracy, curve, effective_weights
 from .setup import BATCH, CHECKPOINTS, CompressionSetup, _generator, checkpoint_steps
+
+__all__ = [
+    "CACHE_RUNS",
+    "COMPRESSION_RUNS",
+    "SBP_LR_SCALE",
+    "CompressionRun",
+    "TrainingCancelledError",
+    "check_training_budget",
+    "estimated_seconds",
+    "train",
+    "trained_compression",
+]
 
 CACHE_RUNS = 4  # a default digits run holds about 20 MB of checkpoints
 SBP_LR_SCALE = 3.0
@@ -83,10 +96,6 @@ class CompressionRun:
         return self.checkpoints[-1]
 
 
-class TrainingCancelledError(Exception):
-    """The caller's ``cancelled()`` said stop; nothing is cached."""
-
-
 @contextmanager
 def _one_thread() -> Iterator[None]:
     """Train in one torch thread (as the app's training streams do): the matrices are small,
@@ -97,6 +106,34 @@ def _one_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+# The run's time, modelled on one core of a 2-core machine like the CI's (fitted to runs
+# measured there: 4.5 s at the defaults, 27 s for 400 epochs of 3 x 128): a cost per step and
+# per weight of the network (the sparse network and its dense reference), more for SBP.
+STEP_S = 2.6e-3
+WEIGHT_STEP_S = 8.5e-8
+SBP_FACTOR = 1.45
+
+
+def estimated_seconds(setup: CompressionSetup) -> float:
+    """How long :func:`train` would train ``setup``, about (see :data:`STEP_S`)."""
+    sizes = setup.sizes()
+    weights = sum(inputs * outputs for inputs, outputs in itertools.pairwise(sizes))
+    seconds = setup.steps * (STEP_S + WEIGHT_STEP_S * weights)
+    return seconds * (SBP_FACTOR if setup.variant == "sbp" else 1.0)
+
+
+def check_training_budget(setup: CompressionSetup) -> None:
+    """A :class:`~dropouts.registry.ParamError` naming the parameter to lower when ``setup``
+    would train longer than :data:`dropouts.budget.TRAINING_BUDGET_S`."""
+    named = {param.name: param for param in get_view("compression").params}
+    knobs = [named[name] for name in ("epochs", "width", "depth")]
+
+    def estimate(changed: Mapping[str, ParamValue]) -> float:
+        return estimated_seconds(CompressionSetup.from_params(changed, setup.seed))
+
+    check_budget("run", estimate, setup.view_params(), knobs)
 
 
 def _optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -118,7 +155,9 @@ def train(
 ) -> CompressionRun:
     """Train the network of ``setup`` and the dense reference in lockstep (not memoised: see
     :func:`trained_compression`); each checkpoint is given to ``progress`` as it is taken.
-    ``cancelled`` is asked before every step (``TrainingCancelledError``)."""
+    ``cancelled`` is asked before every step (``TrainingCancelledError``). A setting over
+    the budget is refused before it starts (:func:`check_training_budget`)."""
+    check_training_budget(setup)
     with _one_thread():
         return _train(setup, progress, cancelled)
 
@@ -241,46 +280,17 @@ def _train(
 # ---------------------------------------------------------------- the shared runs
 
 
-@dataclass
-class _Flight:
-    """A run being trained: its checkpoints so far, then its end (the run or the error)."""
-
-    checkpoints: list[Checkpoint] = field(default_factory=list)
-    followers: int = 0
-    done: bool = False
-    run: CompressionRun | None = None
-    error: BaseException | None = None
-    condition: threading.Condition = field(default_factory=threading.Condition)
-
-    def publish(self, checkpoint: Checkpoint) -> None:
-        with self.condition:
-            self.checkpoints.append(checkpoint)
-            self.condition.notify_all()
-
-    def finish(self, run: CompressionRun | None, error: BaseException | None) -> None:
-        with self.condition:
-            self.run, self.error, self.done = run, error, True
-            self.condition.notify_all()
+def _train_remembered(
+    setup: CompressionSetup, publish: Publish[Checkpoint], cancelled: Cancelled
+) -> CompressionRun:
+    return train(setup, progress=publish, cancelled=cancelled)
 
 
-@dataclass(frozen=True)
-class _Hooks:
-    progress: Callable[[Checkpoint], None] | None = None
-    cancelled: Callable[[], bool] | None = None
-
-
-_HOOKS: contextvars.ContextVar[_Hooks] = contextvars.ContextVar("compression_hooks")
-_FLIGHTS: dict[CompressionSetup, _Flight] = {}
-_FLIGHTS_LOCK = threading.Lock()
-_WAIT_S = 0.1  # a follower checks its own cancellation this often
-
-
-@functools.lru_cache(maxsize=CACHE_RUNS)
-def _memoised(setup: CompressionSetup) -> CompressionRun:
-    """The one place a setup is trained for the cache; the hooks of the caller that trains it
-    come through :data:`_HOOKS` (they do not change the result, so not the key)."""
-    hooks = _HOOKS.get(_Hooks())
-    return train(setup, progress=hooks.progress, cancelled=hooks.cancelled)
+# The runs, one per setup at a time (the frames and the training stream of a page share it),
+# the last CACHE_RUNS remembered.
+COMPRESSION_RUNS: Flights[CompressionSetup, Checkpoint, CompressionRun] = Flights(
+    "compression", _train_remembered, history=lambda run: run.checkpoints, size=CACHE_RUNS
+)
 
 
 def trained_compression(
@@ -289,99 +299,13 @@ def trained_compression(
     progress: Callable[[Checkpoint], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> CompressionRun:
-    """The run of ``setup``, memoised (``functools.lru_cache``, :data:`CACHE_RUNS` setups); the
-    same object for every caller. ``progress`` gets every checkpoint once, in order: as it is
-    taken when the run is under way (this call trains it, or follows the caller that does), all
-    at once when it was cached. ``cancelled`` is asked while waiting and before every step
+    """The run of ``setup``, memoised (:data:`COMPRESSION_RUNS`); the same object for every
+    caller. ``progress`` gets every checkpoint once, in order: as it is taken when the run is
+    under way (this call trains it, or follows the caller that does), all at once when it was
+    remembered. ``cancelled`` is asked while waiting and before every step
     (``TrainingCancelledError``); the run itself stops only when no other caller waits for it,
-    and a stopped run is not cached."""
-    delivered = 0
-
-    def deliver(checkpoints: list[Checkpoint] | tuple[Checkpoint, ...]) -> None:
-        nonlocal delivered
-        for checkpoint in checkpoints:
-            if checkpoint.index >= delivered:
-                delivered = checkpoint.index + 1
-                if progress is not None:
-                    progress(checkpoint)
-
-    def stop() -> bool:
-        return cancelled is not None and cancelled()
-
-    while True:
-        with _FLIGHTS_LOCK:
-            flight = _FLIGHTS.get(setup)
-            leading = flight is None
-            if flight is None:
-                flight = _FLIGHTS[setup] = _Flight()
-            else:
-                flight.followers += 1
-        if leading:
-            return _lead(setup, flight, deliver, stop)
-        try:
-            run = _follow(flight, deliver, stop)
-        except TrainingCancelledError:
-            if stop():
-                raise
-            continue  # the caller that trained it went away: train it ourselves
-        finally:
-            with flight.condition:
-                flight.followers -= 1
-        return run
-
-
-def _lead(
-    setup: CompressionSetup,
-    flight: _Flight,
-    deliver: Callable[[list[Checkpoint] | tuple[Checkpoint, ...]], None],
-    stop: Callable[[], bool],
-) -> CompressionRun:
-    def relay(checkpoint: Checkpoint) -> None:
-        flight.publish(checkpoint)
-        deliver([checkpoint])
-
-    def cancelled() -> bool:
-        with flight.condition:
-            alone = flight.followers == 0
-        return alone and stop()
-
-    token = _HOOKS.set(_Hooks(relay, cancelled))
-    try:
-        run = _memoised(setup)
-    except BaseException as error:
-        with _FLIGHTS_LOCK:
-            _FLIGHTS.pop(setup, None)
-        flight.finish(None, error)
-        raise
-    finally:
-        _HOOKS.reset(token)
-    with _FLIGHTS_LOCK:
-        _FLIGHTS.pop(setup, None)
-    flight.finish(run, None)
-    deliver(run.checkpoints)  # cached: the whole record at once
-    return run
-
-
-def _follow(
-    flight: _Flight,
-    deliver: Callable[[list[Checkpoint] | tuple[Checkpoint, ...]], None],
-    stop: Callable[[], bool],
-) -> CompressionRun:
-    seen = 0
-    while True:
-        with flight.condition:
-            while len(flight.checkpoints) <= seen and not flight.done:
-                if stop():
-                    raise TrainingCancelledError
-                flight.condition.wait(_WAIT_S)
-            fresh = flight.checkpoints[seen:]
-            done, run, error = flight.done, flight.run, flight.error
-        seen += len(fresh)
-        deliver(fresh)
-        if done:
-            if run is not None:
-                deliver(run.checkpoints)
-                return run
-            if isinstance(error, TrainingCancelledError):
-                raise TrainingCancelledError
-            raise RuntimeError("the compression run failed") from error
+    and a stopped run is not remembered. Without either, it trains only where training is
+    allowed (:func:`dropouts.flights.no_training`)."""
+    if progress is None and cancelled is None:
+        return COMPRESSION_RUNS.obtain(setup)
+    return COMPRESSION_RUNS.get(setup, progress=progress, cancelled=cancelled)

@@ -22,13 +22,16 @@ from .data import DATASETS, GRID, TrainingData, grid_points, make_dataset, train
 from .networks import Activation, activation_of, build_network, initial_weights
 from .run import (
     CHUNK_DRAWS,
+    DENSE_RUNS,
     EVAL_DRAW_BUDGET,
     SNAPSHOTS,
+    DenseRun,
     NetworkSnapshot,
     Snapshot,
     TrainedNetwork,
     snapshot_steps,
     train,
+    train_run,
     trained_network,
 )
 from .setup import (
@@ -42,6 +45,7 @@ from .setup import (
 __all__ = [
     "CHUNK_DRAWS",
     "DATASETS",
+    "DENSE_RUNS",
     "EVAL_DRAW_BUDGET",
     "GRID",
     "MAX_DROPCONNECT_MASK",
@@ -49,6 +53,7 @@ __all__ = [
     "SNAPSHOTS",
     "TRAINING_PARAMS",
     "Activation",
+    "DenseRun",
     "NetworkSnapshot",
     "Snapshot",
     "TrainedNetwork",
@@ -62,6 +67,7 @@ __all__ = [
     "make_dataset",
     "snapshot_steps",
     "train",
+    "train_run",
     "trained_network",
     "training_data",
 ]

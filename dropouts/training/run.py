@@ -1,11 +1,11 @@
 """Training: both networks in lockstep (full batch, Adam, cross-entropy), their snapshots as
-they go, and the trained dropout network memoised per setup."""
+they go, and the run memoised per setup (:data:`DENSE_RUNS`): its snapshots and the trained
+dropout network that the dense view draws."""
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple, cast
 
@@ -13,10 +13,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..budget import check_budget
+from ..flights import Flights, Publish, TrainingCancelledError
 from ..modules import DropConnectLinear, DropoutModule, StandoutLinear
+from ..registry import ParamValue, get_method, get_view
 from ._seeds import _generator
 from .data import GRID, grid_points, training_data
-from .networks import Activation, activation_of, build_network
+from .networks import Activation, _hidden_shapes, activation_of, build_network
 from .setup import TrainingSetup
 
 SNAPSHOTS = 50  # about this many snapshots after step 0 (the page's updates)
@@ -82,6 +85,43 @@ def _eval_points(setup: TrainingSetup, grid: int = GRID) -> int:
     return setup.n_train + setup.n_test + grid * grid
 
 
+# The run's time, modelled on one core of a 2-core machine like the CI's (fitted to runs
+# measured there: 1.7 s at the defaults, 9.4 s for 200 steps of 1000 points through 4 x 256,
+# 30 s for DropConnect's Gaussian rule with 10,000 samples at width 64): a fixed cost per step
+# (both networks: Python, the optimisers), multiply-adds, and random draws.
+STEP_OVERHEAD_S = 0.002
+MAC_RATE = 3e10  # multiply-adds a second (the larger matrices reach it; the small ones are cheap)
+DRAW_RATE = 2.5e8  # random draws (DropConnect's masks and its Gaussian rule) a second
+
+
+def estimated_seconds(setup: TrainingSetup) -> float:
+    """How long :func:`train_run` would train ``setup``, about (see :data:`STEP_OVERHEAD_S`)."""
+    per_point = 4 * setup.width + (setup.depth - 1) * setup.width * setup.width
+    snapshots = len(snapshot_steps(setup))
+    macs = 6 * setup.steps * setup.n_train * per_point
+    macs += 2 * snapshots * _eval_points(setup) * per_point
+    draws = 0
+    if setup.method == "dropconnect":
+        weights = sum(out * (inp + 1) for inp, out in _hidden_shapes(setup.width, setup.depth))
+        draws = setup.steps * setup.n_train * weights + snapshots * _eval_draws(setup)
+    return setup.steps * STEP_OVERHEAD_S + macs / MAC_RATE + draws / DRAW_RATE
+
+
+def check_training_budget(setup: TrainingSetup) -> None:
+    """A :class:`~dropouts.registry.ParamError` naming the parameter to lower when ``setup``
+    would train longer than :data:`dropouts.budget.TRAINING_BUDGET_S`."""
+    named = {param.name: param for param in get_view("dense").params}
+    knobs = [named[name] for name in ("steps", "n_train", "train_width", "train_depth")]
+    if setup.method == "dropconnect" and setup.method_params["inference"] == "gaussian":
+        knobs.append(get_method("dropconnect").param("samples"))
+    values = setup.view_params() | setup.method_params
+
+    def estimate(changed: Mapping[str, ParamValue]) -> float:
+        return estimated_seconds(TrainingSetup.from_params(setup.method, changed, setup.seed))
+
+    check_budget("run", estimate, values, knobs)
+
+
 class _Run:
     """The data, both networks and their optimisers; one :meth:`step` trains both once."""
 
@@ -123,7 +163,10 @@ class _Run:
             self.objectives[name] = loss.detach()
         self.done += 1
 
-    def evaluate(self, name: str) -> NetworkSnapshot:
+    def evaluate(self, name: str, cancelled: Callable[[], bool] | None = None) -> NetworkSnapshot:
+        """The network in eval mode on the training, test and grid points; ``cancelled`` is
+        asked between chunks (DropConnect's Gaussian rule can take long: a chunk is
+        :data:`CHUNK_DRAWS` draws)."""
         network = self.networks[name]
         # Test-time draws (DropConnect's Gaussian rule) come from their own stream, seeded by
         # the step: evaluating never changes the training masks.
@@ -135,8 +178,12 @@ class _Run:
         network.eval()
         try:
             with torch.no_grad():
-                parts = torch.split(self.points, self.chunk)
-                logits = torch.cat([network(part) for part in parts])
+                outputs: list[Tensor] = []
+                for part in torch.split(self.points, self.chunk):
+                    if outputs and cancelled is not None and cancelled():
+                        raise TrainingCancelledError  # between chunks: a long evaluation
+                    outputs.append(network(part))
+                logits = torch.cat(outputs)
         finally:
             network.train()
             for module, generator in zip(modules, training_generators, strict=True):
@@ -169,25 +216,36 @@ def train(
     """Train the network with the method and without, in lockstep; yield both at step 0 (as
     initialised, before any training), then at :func:`snapshot_steps` ending with the last.
 
-    ``cancelled`` is asked before every step: when it returns True the iterator ends (a
-    client that went away). Deterministic: the same setup gives the same snapshots.
+    ``cancelled`` is asked before every step and while evaluating: when it returns True the
+    iterator ends (a client that went away). Deterministic: the same setup gives the same
+    snapshots.
     """
-    run = _Run(setup, grid=grid)
-    reported = set(snapshot_steps(setup, snapshots))
-    yield _snapshot(run)
-    for step in range(1, setup.steps + 1):
+    try:
+        yield from _snapshots(_Run(setup, grid=grid), snapshots, cancelled)
+    except TrainingCancelledError:
+        return
+
+
+def _snapshots(
+    run: _Run, snapshots: int, cancelled: Callable[[], bool] | None
+) -> Iterator[Snapshot]:
+    """Step 0 and the reported steps of ``run``; :class:`TrainingCancelledError` when
+    ``cancelled`` says stop."""
+    reported = set(snapshot_steps(run.setup, snapshots))
+    yield _snapshot(run, cancelled)
+    for step in range(1, run.setup.steps + 1):
         if cancelled is not None and cancelled():
-            return
+            raise TrainingCancelledError
         run.step()
         if step in reported:
-            yield _snapshot(run)
+            yield _snapshot(run, cancelled)
 
 
-def _snapshot(run: _Run) -> Snapshot:
+def _snapshot(run: _Run, cancelled: Callable[[], bool] | None = None) -> Snapshot:
     return Snapshot(
         step=run.done,
-        dropout=run.evaluate("dropout"),
-        baseline=run.evaluate("baseline"),
+        dropout=run.evaluate("dropout", cancelled),
+        baseline=run.evaluate("baseline", cancelled),
         extent=run.data.extent,
     )
 
@@ -201,18 +259,43 @@ class TrainedNetwork(NamedTuple):
     activation: Activation
 
 
-@functools.lru_cache(maxsize=8)
-def trained_network(setup: TrainingSetup) -> TrainedNetwork:
-    """The network with the method after the whole run of ``setup``: the same weights as the
-    dropout network at :func:`train`'s last snapshot (the baseline and the snapshots do not
-    touch its random streams), memoised per setup."""
-    run = _Run(setup, baseline=False)
-    for _ in range(setup.steps):
-        run.step()
+class DenseRun(NamedTuple):
+    """A whole run: its snapshots (step 0 to the last) and the trained dropout network."""
+
+    snapshots: tuple[Snapshot, ...]
+    network: TrainedNetwork
+
+
+def train_run(
+    setup: TrainingSetup, publish: Publish[Snapshot], cancelled: Callable[[], bool]
+) -> DenseRun:
+    """The run of ``setup`` (both networks), each snapshot published as it is taken, and the
+    dropout network after the last step (:class:`TrainingCancelledError` when ``cancelled``
+    says stop)."""
+    check_training_budget(setup)
+    run = _Run(setup)
+    snapshots = []
+    for snapshot in _snapshots(run, SNAPSHOTS, cancelled):
+        publish(snapshot)
+        snapshots.append(snapshot)
     layers = tuple(
         (module.weight.detach().clone(), module.bias.detach().clone())
         for module in run.networks["dropout"]
         if isinstance(module, nn.Linear | DropConnectLinear | StandoutLinear)
         and module.bias is not None
     )
-    return TrainedNetwork(layers, activation_of(setup.method))
+    return DenseRun(tuple(snapshots), TrainedNetwork(layers, activation_of(setup.method)))
+
+
+# The runs of the dense view, trained once per setup (a training stream and the frames of the
+# trained network share one run); the last 8 remembered.
+DENSE_RUNS: Flights[TrainingSetup, Snapshot, DenseRun] = Flights(
+    "dense", train_run, history=lambda run: run.snapshots, size=8
+)
+
+
+def trained_network(setup: TrainingSetup) -> TrainedNetwork:
+    """The network with the method after the whole run of ``setup``: the dropout network at
+    :func:`train`'s last snapshot, memoised per setup (:data:`DENSE_RUNS`; trained if it must
+    and may be: :func:`dropouts.flights.no_training`)."""
+    return DENSE_RUNS.obtain(setup).network

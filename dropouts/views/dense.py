@@ -42,8 +42,9 @@ from .base import Array, Frame, Json, JsonArray, Scene, View, frame_generator, n
 DENSE_METHODS: tuple[str, ...] = ("standard", "gaussian", "alpha", "dropconnect", "standout")
 ENSEMBLE_SAMPLES = 2000  # sub-networks averaged for the ensemble mean
 EXACT_LIMIT = 12  # binary masks on at most this many hidden neurons: all 2^n enumerated
-STANDOUT_EXACT_LIMIT = 16  # Standout's expectation: masks of the feeding layers enumerated
-STANDOUT_SAMPLES = 20_000  # otherwise: training passes averaged
+STANDOUT_EXACT_LIMIT = 12  # Standout's expectation: masks of the feeding layers enumerated
+STANDOUT_SAMPLES = 4_000  # otherwise: training passes averaged, at most this many
+STANDOUT_WORK = 40_000_000  # and at most this many multiply-adds (a search asks it 40 times)
 STRIP = 8  # sub-networks of the last iterations shown in the strip
 UNIT_SAMPLES = 4000  # DropConnect: masks drawn for the pre-activation histogram
 HISTOGRAM_BINS = 40
@@ -388,15 +389,23 @@ def standout_expected_dropped(
     the latter. The expectation is taken over the masks of every hidden layer but the last
     (the last one's masks reach no keep probability): exactly, over every pattern weighted by
     its probability, when they are at most :data:`STANDOUT_EXACT_LIMIT` neurons; otherwise as
-    the mean of ``1 - pi`` over :data:`STANDOUT_SAMPLES` sampled training passes (the
+    the mean of ``1 - pi`` over :func:`standout_samples` sampled training passes (the
     probabilities averaged, not the masks: a smaller error for the same passes)."""
     feeding = sum(network.sizes[1:-2])  # hidden neurons whose masks reach a later layer
     if feeding <= STANDOUT_EXACT_LIMIT:
         return _standout_enumerated(network, x, params)
     generator = frame_generator(THEORY_SEED, ENSEMBLE_ITERATION + 4)
-    record = forward(network, x.expand(STANDOUT_SAMPLES, -1), "standout", params, generator)
+    samples = standout_samples(network)
+    record = forward(network, x.expand(samples, -1), "standout", params, generator)
     keeps = torch.cat([k for k in record.keep if k is not None], dim=1)
     return float(1.0 - keeps.mean())
+
+
+def standout_samples(network: Network) -> int:
+    """Passes for Standout's sampled expectation: :data:`STANDOUT_SAMPLES`, fewer for a large
+    network (at most :data:`STANDOUT_WORK` multiply-adds; at least 500 passes)."""
+    per_pass = sum(int(weight.numel()) for weight, _ in network.layers)
+    return max(500, min(STANDOUT_SAMPLES, STANDOUT_WORK // per_pass))
 
 
 def _standout_enumerated(network: Network, x: Tensor, params: Mapping[str, ParamValue]) -> float:

@@ -41,7 +41,7 @@ MATCHED: dict[str, str] = {
 }
 # Parameters that drop LESS as they grow.
 DECREASING = frozenset({"standout", "compression"})
-STEPS = 40  # bisection steps on a continuous parameter (2^-40 of its range)
+STEPS = 24  # bisection steps on a continuous parameter (2^-24 of its range: below 4 decimals)
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,10 @@ class Match:
 
 
 def _expected(
-    view: View[object], method_id: str, scene: Scene
+    view: View[object], method_id: str, scene: Scene, seed: int
 ) -> Callable[[dict[str, ParamValue]], float]:
     def expected(params: dict[str, ParamValue]) -> float:
-        return view.expected_dropped_fraction(method_id, params, scene)
+        return view.expected_dropped_fraction(method_id, params, scene, seed=seed)
 
     return expected
 
@@ -68,15 +68,17 @@ def match_fraction(
     scene: Scene,
     fraction: float,
     tolerance: float = 0.005,
+    *,
+    seed: int = 0,
 ) -> Match:
     """``params`` with the method's :data:`MATCHED` parameter set so that the expected dropped
     fraction is ``fraction`` (the nearest setting its range allows; a whole-number parameter
-    takes the whole number nearest to it)."""
+    takes the whole number nearest to it). ``seed``: a trained view's network is its seed's."""
     name = MATCHED[method_id]
     param = get_method(method_id).param(name)
     low, high = float(param.min or 0.0), float(param.max or 1.0)
     chosen = dict(params)
-    expected = _expected(view, method_id, scene)
+    expected = _expected(view, method_id, scene, seed)
     if method_id == "gaussian":  # no unit is dropped: matched by its noise
         chosen |= {"p": min(max(fraction, low), high), "sigma": None}
         return Match(chosen, name, fraction, low <= fraction <= high)

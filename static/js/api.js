@@ -6,10 +6,12 @@ import { paramQuery } from "./state.js";
 const MAGIC = "DLF1";
 
 export class ApiError extends Error {
-  constructor(detail, status) {
+  // training: for a setting not trained yet, { stream, progress } (app/untrained.py)
+  constructor(detail, status, training = null) {
     super(detail.allowed ? `${detail.field}: ${detail.message} (allowed: ${detail.allowed})` : `${detail.field}: ${detail.message}`);
     this.detail = detail;
     this.status = status;
+    this.training = training;
   }
 }
 
@@ -28,10 +30,12 @@ function pause(ms, signal) {
 }
 
 // fetch(url, init); a 503 is asked again as above unless `retry` is false (a prefetch gives
-// up at once).
+// up at once). A 503 for a setting not trained yet (X-Training-Stream) is the answer at once:
+// waiting will not train it (training_wait.js opens its stream).
 export async function fetchPatiently(url, init = {}, { retry = true } = {}) {
   for (let attempt = 0; ; attempt += 1) {
     const response = await fetch(url, init);
+    if (response.headers.has("X-Training-Stream")) return response;
     if (response.status !== 503 || !retry || attempt >= RETRIES) return response;
     const after = Number(response.headers.get("Retry-After")) || 1;
     const seconds = Math.min(LONGEST_WAIT_S, after * 2 ** attempt) * (0.5 + Math.random());
@@ -41,12 +45,15 @@ export async function fetchPatiently(url, init = {}, { retry = true } = {}) {
 
 async function failure(response) {
   let detail = { field: "request", message: `HTTP ${response.status}`, allowed: "" };
+  let training = null;
   try {
-    detail = (await response.json()).error ?? detail;
+    const body = await response.json();
+    detail = body.error ?? detail;
+    training = body.training ?? null;
   } catch {
     // not JSON: keep the status line
   }
-  return new ApiError(detail, response.status);
+  return new ApiError(detail, response.status, training);
 }
 
 function frameQuery(state, start, count, extra = {}) {
@@ -170,7 +177,7 @@ export async function readEvents(url, signal, onEvent) {
   const response = await fetch(url, { signal, headers: { Accept: "text/event-stream" } });
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
-    throw new ApiError(body.error ?? { field: "request", message: `HTTP ${response.status}`, allowed: "" }, response.status);
+    throw new ApiError(body.error ?? { field: "request", message: `HTTP ${response.status}`, allowed: "" }, response.status, body.training ?? null);
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -202,7 +209,8 @@ export async function readEventsPatiently(url, signal, onEvent) {
       await readEvents(url, signal, onEvent);
       return;
     } catch (error) {
-      if (error.status !== 503 || attempt >= RETRIES || signal.aborted) throw error;
+      const training = error.training?.stream; // waiting will not train it: the caller opens it
+      if (error.status !== 503 || training || attempt >= RETRIES || signal.aborted) throw error;
       await pause(250 * 2 ** attempt, signal);
     }
   }

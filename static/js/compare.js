@@ -173,7 +173,8 @@ export class Comparison {
     const asked = JSON.stringify(this.comparison.panels);
     const answers = await Promise.all(this.comparison.panels.map((panel) => {
       const params = Object.fromEntries(Object.entries(panel.params).map(([name, value]) => [name, value === null ? "" : String(value)]));
-      return fetchJson("/api/match", { ...params, view: this.comparison.view, method: panel.method, image: this.comparison.image, fraction: String(fraction) });
+      const { view, image, seed } = this.comparison;
+      return fetchJson("/api/match", { ...params, view, method: panel.method, image, seed: String(seed), fraction: String(fraction) });
     }));
     if (JSON.stringify(this.comparison.panels) !== asked || this.comparison.match !== fraction) return undefined; // changed meanwhile
     this.matched = answers.map((answer) => answer.parameter);

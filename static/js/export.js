@@ -6,6 +6,7 @@
 
 import { ApiError, readEventsPatiently } from "./api.js";
 import { element } from "./dom.js";
+import { awaitTraining, isTraining } from "./training_wait.js";
 
 const FORMATS = [["gif", "animated GIF"], ["mp4", "MP4 video (H.264)"], ["html", "standalone HTML (plays offline)"]];
 const SIZES = ["256x256", "512x384", "640x360", "960x540", "1280x720", "1920x1080"];
@@ -75,8 +76,20 @@ export function startExport(panel, query) {
     status.textContent = "Rendering…";
     const controller = new AbortController();
     running = controller;
+    const render = () => readEventsPatiently(`/api/export/events?${options}`, controller.signal, (name, data) => events[name]?.(data));
     try {
-      await readEventsPatiently(`/api/export/events?${options}`, controller.signal, (name, data) => events[name]?.(data));
+      try {
+        await render();
+      } catch (error) {
+        if (!isTraining(error)) throw error;
+        // The setting's network is not trained yet: train it (its stream), then render.
+        status.textContent = "Training the network of this setting first…";
+        await awaitTraining(error.training.stream, (done, total) => {
+          if (total) status.textContent = `Training the network of this setting first: ${done} of ${total}…`;
+        }, controller.signal);
+        status.textContent = "Rendering…";
+        await render();
+      }
       if (running === controller) finish("The export stopped before its file arrived.");
     } catch (error) {
       if (controller.signal.aborted) return; // cancelled: finish() said so

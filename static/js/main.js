@@ -23,6 +23,7 @@ import { FrameCache } from "./frames.js";
 import { ImagePicker } from "./images.js";
 import { wireMenu } from "./menu.js";
 import { openPlaying } from "./motion.js";
+import { awaitTraining, isTraining } from "./training_wait.js";
 import { markPicked, renderMethodSelect, renderPicker, renderViewTabs, shortCitation, viewBadge } from "./picker.js";
 import { Panel, snapshotOf, viewModule } from "./panel.js";
 import { Player } from "./player.js";
@@ -207,7 +208,12 @@ function scheduleSeries() {
       seriesKey = key;
       charts.drawSeries(instance.series(series), state.iteration);
     } catch (error) {
-      showError(error);
+      if (!isTraining(error)) {
+        showError(error);
+        return;
+      }
+      // The setting trains on the server (the panel shows it): ask again once it is trained.
+      awaitTraining(error.training.stream).then(scheduleSeries, () => {});
     }
   }, 150);
 }

@@ -5,6 +5,7 @@
 
 import { ApiError } from "./api.js";
 import { frameKey } from "./state.js";
+import { awaitTraining, isTraining, trainingNotice } from "./training_wait.js";
 
 const modules = new Map(); // view id -> promise of its module (each imported once)
 
@@ -29,6 +30,7 @@ export class Panel {
     this.wanted = null; // the latest snapshot asked for
     this.busy = false;
     this.again = false;
+    this.training = null; // { key, controller, notice } while the setting trains on the server
   }
 
   get instance() {
@@ -36,6 +38,7 @@ export class Panel {
   }
 
   destroy() {
+    this.#stopWaiting();
     this.wanted = null;
     this.view?.instance.destroy();
     this.view = null;
@@ -44,6 +47,8 @@ export class Panel {
   // Show `snapshot`; resolves once the latest snapshot asked for is painted (or failed).
   async show(snapshot) {
     this.wanted = snapshotOf(snapshot);
+    // Another setting: stop waiting for the one that trains (its stream stops if no one waits).
+    if (this.training && this.training.key !== frameKey(this.wanted)) this.#stopWaiting();
     if (this.busy) {
       this.again = true;
       return;
@@ -86,6 +91,11 @@ export class Panel {
       throw error;
     }
     const hit = await frame;
+    if (hit.error && isTraining(hit.error)) {
+      await this.#waitForTraining(hit.error, snapshot);
+      this.again = this.wanted !== null;
+      return;
+    }
     if (hit.error) throw hit.error;
     if (this.#current(snapshot) && this.view?.instance === instance && instance.loaded(this.wanted)) {
       instance.paint(hit.frame, hit.header);
@@ -93,6 +103,36 @@ export class Panel {
     } else {
       this.again = true;
     }
+  }
+
+  // The setting's network is not trained yet: open its training stream, show its progress
+  // over the view, and come back when it is trained (or when another setting is asked for).
+  async #waitForTraining(error, snapshot) {
+    const key = frameKey(snapshot);
+    if (!this.training || this.training.key !== key) {
+      this.#stopWaiting();
+      const { node, update } = trainingNotice();
+      this.root.prepend(node);
+      this.training = { key, controller: new AbortController(), node, update };
+      this.hooks.training?.(true);
+    }
+    const { controller, update } = this.training;
+    try {
+      await awaitTraining(error.training.stream, update, controller.signal);
+    } catch (failure) {
+      if (controller.signal.aborted) return;
+      this.#stopWaiting();
+      throw failure;
+    }
+    if (this.training?.controller === controller) this.#stopWaiting();
+  }
+
+  #stopWaiting() {
+    if (!this.training) return;
+    this.training.controller.abort();
+    this.training.node.remove();
+    this.training = null;
+    this.hooks.training?.(false);
   }
 
   async #mount(id) {

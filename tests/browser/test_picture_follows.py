@@ -185,6 +185,10 @@ def test_a_slow_study_of_the_old_picture_never_lands_after_the_new_one(
     page.route("**/api/reconstruction?*", hold_the_cat)
     open_at_bottom(lab, "?method=standard&view=image&play=0&seed=2")
     page.wait_for_function("() => document.querySelector('.reconstruction .help').textContent")
+    for _ in range(50):  # the route's handler runs as the request arrives
+        if held:
+            break
+        page.wait_for_timeout(100)
     assert held, "the cat's study was asked for"
     page.select_option("#image-select", "coffee")
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
