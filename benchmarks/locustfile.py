@@ -77,9 +77,18 @@ class Student(HttpUser):
 
     def get(self, path: str, name: str, **params: Any) -> None:
         """GET as the page does: a 503 (recorded as "503 shed") is asked again after its
-        Retry-After, longer each time with jitter, at most RETRIES times (static/js/api.js)."""
+        Retry-After, longer each time with jitter, at most RETRIES times (static/js/api.js);
+        a trained view's setting not trained yet (a 503 naming its training stream) has that
+        stream read to its end first (static/js/training_wait.js), then is asked again."""
+        trained = False
         for attempt in range(RETRIES + 1):
             with self.client.get(path, params=params, name=name, catch_response=True) as answer:
+                stream = answer.headers.get("X-Training-Stream")
+                if answer.status_code == 503 and stream and not trained:
+                    answer.request_meta["name"] = f"{name} (untrained)"
+                    answer.success()  # an answer: train it, then ask again
+                    trained = self.train_through(stream, f"training for {name}")
+                    continue
                 if answer.status_code == 503:  # under its own name: the kind's times are answers'
                     answer.request_meta["name"] = f"{name} (503)"
                     answer.failure("503 shed")
@@ -125,6 +134,17 @@ class Student(HttpUser):
             start=start,
             count=8,
         )
+
+    def train_through(self, stream: str, name: str) -> bool:
+        """Read a training stream to its end, as the page does when a frame needs it."""
+        with self.client.get(stream, name=name, stream=True, catch_response=True) as answer:
+            if answer.status_code != 200:
+                answer.failure("503 shed" if answer.status_code == 503 else f"{answer.status_code}")
+                return False
+            for _ in answer.iter_lines():
+                pass
+            answer.success()
+            return True
 
     @task(2)
     def upload(self) -> None:
