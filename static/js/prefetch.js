@@ -33,6 +33,7 @@ export class SliderPrefetch {
     this.last = null; // { name, index } of the last value seen
     this.direction = 0;
     this.stride = 1;
+    this.landing = false; // the press itself may move the value: where it landed, not a motion
     this.refused = false; // a 503 during this hold
     this.failedKeys = new Set(); // frames that failed during this hold: never asked again
     this.inFlight = new Map(); // frame id -> request
@@ -64,6 +65,7 @@ export class SliderPrefetch {
 
   // Ask again for what is near the slider (the iteration changed, a prefetch ended).
   plan() {
+    if (this.landing) return; // planned when the press has landed
     const wanted = this.#wanted();
     const ids = new Set(wanted.map(({ snapshot }) => `${frameKey(snapshot)}#${snapshot.iteration}`));
     for (const [id, request] of this.inFlight) {
@@ -85,12 +87,28 @@ export class SliderPrefetch {
       this.stride = 1;
     }
     if (!this.stats.held) {
+      this.direction = 0; // a new hold: no motion seen yet
+      this.stride = 1;
       this.refused = false;
       this.failedKeys.clear();
     }
     this.slider = slider;
+    const pressed = pointer && !this.pointer;
     this.pointer = this.pointer || pointer;
     this.stats.held = true;
+    if (pressed) {
+      // A press on the track sets the value in the same task as pointerdown: a jump to where
+      // the hand landed, which says nothing of the stride or direction of the drag to come.
+      // Plan once it has landed, not around the value it leaves.
+      this.landing = true;
+      setTimeout(() => {
+        this.landing = false;
+        this.last = null; // the drag starts here
+        this.#remember();
+        this.plan();
+      }, 0);
+      return;
+    }
     this.#remember();
     this.plan();
   }
@@ -130,6 +148,7 @@ export class SliderPrefetch {
   }
 
   #moved() {
+    if (this.landing) return; // the press's own jump: remembered when it has landed
     this.#remember();
     this.plan();
   }
