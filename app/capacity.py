@@ -23,6 +23,7 @@ frame the client already has) never wait here.
 from __future__ import annotations
 
 import asyncio
+import threading
 import json
 import weakref
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dropouts.flights import no_training
+from dropouts.stopping import stoppable
 
 from .errors import error_body
 
@@ -140,6 +142,37 @@ async def received_body(
             return messages
 
 
+async def _answered_while_watched(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run a GET without a body while watching its connection: when the client leaves, the
+    work's checkpoints (dropouts.stopping) stop it between two frames instead of computing an
+    answer no one reads. The app reads an empty body, then the disconnect when it comes."""
+    left = threading.Event()
+    gone = asyncio.Event()
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass  # a GET's body, if any, is not read
+        left.set()
+        gone.set()
+
+    body_given = False
+
+    async def receive_for_app() -> Message:
+        nonlocal body_given
+        if not body_given:
+            body_given = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    watcher = asyncio.create_task(watch())
+    try:
+        with stoppable(left):
+            await app(scope, receive_for_app, send)
+    finally:
+        watcher.cancel()
+
+
 def _content_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
         if name.lower() == b"content-length":
@@ -199,7 +232,10 @@ class CpuGate:
         load.running += 1
         try:
             with no_training():  # only a training stream trains (app/untrained.py)
-                await self.app(scope, receive, send)
+                if lane == "quick" and scope["method"] in ("GET", "HEAD"):
+                    await _answered_while_watched(self.app, scope, receive, send)
+                else:
+                    await self.app(scope, receive, send)
         finally:
             load.running -= 1
             places.release()

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dropouts.registry import ParamError
+from dropouts.stopping import StoppedError
 
 from .framing import EVERY_RESPONSE, NOT_EMBEDDABLE
 
@@ -216,6 +217,12 @@ async def _http_error(request: Request, error: Exception) -> Response:
     )
 
 
+async def _client_left(_: Request, __: Exception) -> Response:
+    """The client left and its work stopped at a checkpoint (dropouts.stopping): no one reads
+    this answer; 499 is the status nginx logs for a request its client closed."""
+    return Response(status_code=499)
+
+
 async def _unexpected(request: Request, error: Exception) -> Response:
     """A bug: logged with its traceback, answered without it (never in the page or body)."""
     log.exception("unexpected error", exc_info=error)
@@ -227,4 +234,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ParamError, _param_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StoppedError, _client_left)
     app.add_exception_handler(Exception, _unexpected)

@@ -38,6 +38,9 @@ STREAMS = {
 }
 REQUESTS = {
     "frames": "/api/frames?view=lstm&method=variational_rnn&count=64&length=100&seed=19",
+    # 512 iterations of statistics: about 6 s of a core here, stopped between two frames.
+    "statistics": "/api/frames?view=lstm&method=variational_rnn&count=512&masks=false"
+    "&length=100&units=64&seed=21",
     "match": "/api/match?view=dense&method=standout&fraction=0.4&width=8&depth=3&seed=20",
 }
 

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 
 from ..registry import ParamValue
+from ..stopping import checkpoint
 
 Json = Any  # a value ``json.dumps`` accepts: numbers, strings, None, lists and dicts of them
 
@@ -182,8 +183,10 @@ class View(ABC, Generic[Theory]):
         scene: Scene,
         theory: Theory,
     ) -> list[Frame]:
-        """The frames of ``iterations``; a view may share work between them."""
-        return [
-            self.frame(method_id, params, seed, iteration, scene, theory)
-            for iteration in iterations
-        ]
+        """The frames of ``iterations``; a view may share work between them. Stops between
+        two frames when the caller has left (dropouts.stopping)."""
+        frames = []
+        for iteration in iterations:
+            checkpoint()
+            frames.append(self.frame(method_id, params, seed, iteration, scene, theory))
+        return frames

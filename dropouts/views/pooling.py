@@ -28,6 +28,7 @@ from torch import Tensor
 
 from .. import functional as D
 from ..registry import FILTER_IDS, ParamValue
+from ..stopping import checkpoint
 from .base import BinaryArray, Frame, Json, Scene, View, frame_generator, number
 from .features import run_stage
 
@@ -244,6 +245,7 @@ class PoolingView(View[PoolingTheory]):
         variance = torch.tensor(theory.output_variance, dtype=torch.float64)
         frames = []
         for iteration in iterations:
+            checkpoint()
             step = draw(crop, theory.p, theory.kernel, seed, iteration)
             n = theory.kernel * theory.kernel
             rank_counts = [0] * (n + 1)  # ranks 1..n, then none
