@@ -23,8 +23,8 @@ frame the client already has) never wait here.
 from __future__ import annotations
 
 import asyncio
-import threading
 import json
+import threading
 import weakref
 from dataclasses import dataclass
 

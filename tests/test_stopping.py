@@ -9,8 +9,8 @@ import threading
 import pytest
 import torch
 
-from dropouts.stopping import StoppedError, checkpoint, stoppable
 from dropouts.registry import get_method, get_view
+from dropouts.stopping import StoppedError, checkpoint, stoppable
 from dropouts.views import built_view
 
 

@@ -126,11 +126,17 @@ export class SliderPrefetch {
     for (const request of this.inFlight.values()) this.#abort(request);
   }
 
+  // Abort a request no longer wanted; one the panel has joined goes on, and keeps its place
+  // until it is answered (it is on the network all the same).
   #abort(request) {
-    this.inFlight.delete(request.id);
-    this.stats.inFlight = this.inFlight.size;
-    if (this.cache.abort(request)) this.stats.aborted += 1;
-    else this.stats.joined += 1;
+    if (this.cache.abort(request)) {
+      this.stats.aborted += 1;
+      this.inFlight.delete(request.id);
+      this.stats.inFlight = this.inFlight.size;
+    } else if (!request.counted) {
+      request.counted = true;
+      this.stats.joined += 1;
+    }
   }
 
   // The slider's value as an index on its step grid, and its direction of motion.
@@ -176,7 +182,7 @@ export class SliderPrefetch {
 
   // The snapshots to have in the cache, most wanted first: the value itself (the panel may
   // still be busy with an earlier one), then ahead, nearest to the next expected value first
-  // (one stride on, then two), then one value behind; before any motion, one on each side.
+  // (one stride on, then two); before any motion, two on each side.
   #wanted() {
     if (!this.slider || !this.stats.enabled || this.refused || document.hidden || this.slider.disabled) return [];
     if (!this.hooks.allowed()) return [];
@@ -189,8 +195,9 @@ export class SliderPrefetch {
     } else {
       // A hand moves the slider by about the same stride each time, give or take a step.
       const s = this.stride;
-      const ahead = [...new Set([s, s + 1, s - 1, 2 * s, 2 * s + 1, 2 * s - 1])].filter((k) => k > 0).slice(0, AHEAD);
-      offsets = [0, ...ahead.map((k) => k * this.direction), -this.direction];
+      const ahead = [...new Set([s, s + 1, s - 1, 2 * s, 2 * s + 1, 2 * s - 1, 2 * s + 2])].filter((k) => k > 0).slice(0, AHEAD);
+      // Nothing behind: on a busy server the places are few, and a drag rarely turns back.
+      offsets = [0, ...ahead.map((k) => k * this.direction)];
     }
     const { last } = this.#grid();
     const name = this.slider.dataset.param;
@@ -220,10 +227,11 @@ export class SliderPrefetch {
         if (error?.status === 503) this.refused = true;
       },
     ).finally(() => {
-      if (this.inFlight.get(request.id) !== request) return;
-      this.inFlight.delete(request.id);
-      this.stats.inFlight = this.inFlight.size;
-      this.plan();
+      if (this.inFlight.get(request.id) === request) {
+        this.inFlight.delete(request.id);
+        this.stats.inFlight = this.inFlight.size;
+      }
+      this.plan(); // a place is free, or the panel's joined request is answered
     });
   }
 
