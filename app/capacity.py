@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dropouts.flights import no_training
-from dropouts.stopping import stoppable
+from dropouts.lab.flights import no_training
+from dropouts.lab.stopping import stoppable
 
 from .errors import error_body
 
@@ -144,7 +144,7 @@ async def received_body(
 
 async def _answered_while_watched(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
     """Run a GET without a body while watching its connection: when the client leaves, the
-    work's checkpoints (dropouts.stopping) stop it between two frames instead of computing an
+    work's checkpoints (dropouts.lab.stopping) stop it between two frames instead of computing an
     answer no one reads. The app reads an empty body, then the disconnect when it comes."""
     left = threading.Event()
     gone = asyncio.Event()

@@ -5,8 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict
 from functools import lru_cache
 
-from dropouts.registry import FAMILIES, METHODS, SEED, VIEW_LABELS, VIEWS, Method, Param, ViewSpec
-from dropouts.views import BUILT, views_of
+from dropouts.lab.registry import (
+    FAMILIES,
+    METHODS,
+    SEED,
+    VIEW_LABELS,
+    VIEWS,
+    Method,
+    Param,
+    ViewSpec,
+)
+from dropouts.lab.views import BUILT, views_of
 
 from .mathml import to_mathml
 from .schemas import FamilyOut, MethodOut, MethodsOut, PaperOut, ParamOut, ViewOut

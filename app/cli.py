@@ -26,7 +26,7 @@ from pathlib import Path
 
 from torch import Tensor
 
-from dropouts.registry import ParamError
+from dropouts.lab.registry import ParamError
 
 from .config import Settings
 from .errors import ApiError

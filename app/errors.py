@@ -20,8 +20,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dropouts.registry import ParamError
-from dropouts.stopping import StoppedError
+from dropouts.lab.registry import ParamError
+from dropouts.lab.stopping import StoppedError
 
 from .framing import EVERY_RESPONSE, NOT_EMBEDDABLE
 
@@ -218,7 +218,7 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 
 async def _client_left(_: Request, __: Exception) -> Response:
-    """The client left and its work stopped at a checkpoint (dropouts.stopping): no one reads
+    """The client left and its work stopped at a checkpoint (dropouts.lab.stopping): no one reads
     this answer; 499 is the status nginx logs for a request its client closed."""
     return Response(status_code=499)
 

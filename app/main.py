@@ -11,7 +11,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from dropouts.flights import NotTrainedError
+from dropouts.lab.flights import NotTrainedError
 
 from . import errors, untrained, wire
 from .caching import ConditionalGet

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from dropouts.views.base import Scene, View
+from dropouts.lab.views.base import Scene, View
 
 from .images import StoredImage
 

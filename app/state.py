@@ -11,7 +11,7 @@ seed and iteration), the panels named ``a`` to ``d``::
     ?view=image&image=cat&seed=7&a.method=standard&a.p=0.25&b.method=dropblock&b.p=0.29
 
 Parsing here is strict: a wrong value is a :class:`~app.errors.ApiError` or a
-:class:`~dropouts.registry.ParamError` naming the field (the page itself corrects a bad link
+:class:`~dropouts.lab.registry.ParamError` naming the field (the page itself corrects a bad link
 and says so; an export or a script must not silently render something else).
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from dropouts.registry import (
+from dropouts.lab.registry import (
     SEED,
     ParamError,
     ParamValue,
@@ -29,7 +29,7 @@ from dropouts.registry import (
     validate_params,
     validate_view_params,
 )
-from dropouts.views import BUILT, views_of
+from dropouts.lab.views import BUILT, views_of
 
 from .errors import ApiError
 

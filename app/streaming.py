@@ -7,7 +7,7 @@ A run has no job registry: it lives on its request alone and is decided by its q
 worker can serve it and the same query replays it (at once when the process remembers it).
 :func:`stream_run` sends the first events at once (the setup and the data, before any training
 step), then runs the training function in a worker thread, which posts its events as it goes.
-Streams of the same setting share one run (:mod:`dropouts.flights`); a run stops within a
+Streams of the same setting share one run (:mod:`dropouts.lab.flights`); a run stops within a
 second when every client that waits on it has gone.
 
 At most ``Settings.max_training_runs`` runs train at once per process, whatever their kind: a
@@ -32,7 +32,7 @@ from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
-from dropouts.flights import TrainingBusyError, TrainingCancelledError
+from dropouts.lab.flights import TrainingBusyError, TrainingCancelledError
 
 from .errors import error_body
 
@@ -122,7 +122,7 @@ def busy_body(runs: TrainingRuns) -> dict[str, dict[str, str]]:
 @contextlib.contextmanager
 def place_to_train(admit: Admit) -> Iterator[Slot]:
     """A place among the runs for the ``with`` block (:class:`TrainingBusyError` if none):
-    for work that trains without :mod:`dropouts.flights` (the memory task)."""
+    for work that trains without :mod:`dropouts.lab.flights` (the memory task)."""
     slot = admit()
     if slot is None:
         raise TrainingBusyError

@@ -1,6 +1,6 @@
 """The reconstruction study of an image ("why pixel dropout fails"), as the page reads it.
 
-The study (``dropouts.views.reconstruction``) depends only on the image's content and the seed
+The study (``dropouts.lab.views.reconstruction``) depends only on the image's content and the seed
 and takes a few hundred milliseconds, so its answer is remembered, like a scene. The example
 reconstructions are pictures, so they travel as JPEG (smooth images: a fraction of a PNG's
 size, with no visible loss next to the reconstruction errors they show).
@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 from torch import Tensor
 
-from dropouts.views.reconstruction import EXAMPLE_FRACTION, FRACTIONS, pixel_dropout_study
+from dropouts.lab.views.reconstruction import EXAMPLE_FRACTION, FRACTIONS, pixel_dropout_study
 
 from .images import StoredImage
 

@@ -1,5 +1,5 @@
 """A request that must not train (a frame, a match, an export: they run under
-:func:`dropouts.flights.no_training`) of a setting whose network is not trained yet: 503 at
+:func:`dropouts.lab.flights.no_training`) of a setting whose network is not trained yet: 503 at
 once, naming the training stream to open. The page opens it, shows the training's progress,
 and asks again when it is done; a script can do the same. Only a training stream trains.
 """
@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from dropouts.flights import NotTrainedError
+from dropouts.lab.flights import NotTrainedError
 
 from .errors import error_body
 

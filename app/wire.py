@@ -152,7 +152,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dropouts.views.base import (
+from dropouts.lab.views.base import (
     Array,
     BinaryArray,
     ByteArray,
@@ -162,7 +162,7 @@ from dropouts.views.base import (
     Scene,
     ValueArray,
 )
-from dropouts.views.masks import REAL_LEVELS, MaskTheory, mask_array
+from dropouts.lab.views.masks import REAL_LEVELS, MaskTheory, mask_array
 
 MAGIC = b"DLF1"
 MEDIA_TYPE = "application/x-dropout-frames"

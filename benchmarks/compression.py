@@ -4,7 +4,7 @@ The run of the issue: sparse VD on the shipped digits at the registry's defaults
 LinearSVDO network, 100 epochs of minibatches of 128 on 1347 images: 1100 Adam steps), trained
 to the sparsity the page reports at the default threshold (log α ≥ 3):
 
-- ``ours``: :func:`dropouts.compression.train`, everything the view needs: the dense reference
+- ``ours``: :func:`dropouts.lab.compression.train`, everything the view needs: the dense reference
   in lockstep, the 100 checkpoints (weights, log α, the loss terms, test accuracies of both
   networks) and the accuracy-sparsity curve over 81 thresholds;
 - ``bare torch``: the same LinearSVDO network, optimiser, minibatches and loss in a plain loop,
@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from app.loopback import serve
-from dropouts.compression import (
+from dropouts.lab.compression import (
     BATCH,
     CompressionSetup,
     SparseNetwork,

@@ -32,8 +32,8 @@ from app.export import parse_options, render_export
 from app.images import ImageStore
 from app.scenes import SceneCache
 from app.state import parse_state
-from dropouts.views import BUILT, View
-from dropouts.views.base import Scene
+from dropouts.lab.views import BUILT, View
+from dropouts.lab.views.base import Scene
 
 IMAGE = "astronaut"
 FRAMES = 32

@@ -25,9 +25,9 @@ from typing import Any
 from locust import HttpUser, between, task
 from PIL import Image
 
-from dropouts.registry import METHODS, Param
-from dropouts.views import views_of
-from dropouts.views.matching import MATCHED
+from dropouts.lab.registry import METHODS, Param
+from dropouts.lab.views import views_of
+from dropouts.lab.views.matching import MATCHED
 
 # The slider a student moves in each view: the method's main parameter, but for Monte Carlo
 # dropout the number of passes T (each p is a new training run, T reuses it).

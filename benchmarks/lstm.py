@@ -1,14 +1,14 @@
 """``python -m benchmarks.lstm``: what the LSTM view and its memory task cost.
 
 - A frame of the view (issue 11: a sequence of 50 steps, 32 units, every mode; target < 10 ms):
-  for each of the four methods, :meth:`dropouts.views.lstm.LSTMView.frame`, which runs the toy
+  for each of the four methods, :meth:`dropouts.lab.views.lstm.LSTMView.frame`, which runs the toy
   LSTM three times (no dropout, the method, the naive reference: with the four methods, all six
   modes) and computes the masks' statistics and the trajectories. The reference, measured in
   the same run and interleaved: one bare forward of :class:`dropouts.rnn.DropoutLSTM` without
   dropout over the same sequence (``x bare`` is the frame's cost in bare forwards; 3 is the
   floor for three runs).
 - The memory task (target: each mode's training under 10 s): one run per mode at the registry's
-  defaults (:func:`dropouts.memory.train_mode`, 500 Adam steps of 32 sequences of 20 steps),
+  defaults (:func:`dropouts.lab.memory.train_mode`, 500 Adam steps of 32 sequences of 20 steps),
   not memoised, in one torch thread as the server trains.
 - Through a real server (uvicorn on loopback): the time from the request to the ``info`` event
   and to the first ``progress`` event (target 200 ms) for a setting the server has not trained
@@ -31,9 +31,9 @@ import httpx
 import torch
 
 from app.loopback import serve
-from dropouts.memory import MEMORY_MODES, MemorySetup, long_distance_accuracy, train_mode
-from dropouts.registry import get_method, get_view
-from dropouts.views.lstm import INPUTS, LSTM_METHODS, VIEW, draw_sequence, toy_lstm
+from dropouts.lab.memory import MEMORY_MODES, MemorySetup, long_distance_accuracy, train_mode
+from dropouts.lab.registry import get_method, get_view
+from dropouts.lab.views.lstm import INPUTS, LSTM_METHODS, VIEW, draw_sequence, toy_lstm
 
 TARGET_FRAME_MS = 10.0
 TARGET_RUN_S = 10.0

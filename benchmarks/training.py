@@ -3,7 +3,7 @@
 The run of the issue: a 2-64-64-2 ReLU network, 1000 full-batch Adam steps on 200 moons points,
 trained with standard dropout (p = 0.5) and without, in lockstep, as ``GET /api/train`` does:
 
-- ``ours``: :func:`dropouts.training.train` consuming every snapshot (51: step 0 and every
+- ``ours``: :func:`dropouts.lab.training.train` consuming every snapshot (51: step 0 and every
   20 steps; each evaluates both networks on the training set, the 1000 test points and the
   40 x 40 boundary grid) and encoding each as the ``snapshot`` event's JSON, as the route does;
 - ``bare torch``: a plain loop over the same two networks (built by ``build_network``, so the
@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from app.loopback import serve
 from app.routes.training import snapshot_json
-from dropouts.training import TrainingSetup, build_network, train, training_data
+from dropouts.lab.training import TrainingSetup, build_network, train, training_data
 
 SETUP = TrainingSetup("standard", n_train=200, width=64, depth=2, steps=1000, lr=0.01)
 TARGET_RATIO = 1.2

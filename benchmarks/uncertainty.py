@@ -2,7 +2,7 @@
 
 a. The issue's figure: Monte Carlo prediction with T = 100 passes on 200 points (the default
    regression network, 1 -> 64 -> 64 -> 1 with BatchNorm, p = 0.1): ours, the T passes as one
-   batched forward (:func:`dropouts.uncertainty.sample_passes`: BatchNorm folded, each pass's
+   batched forward (:func:`dropouts.lab.uncertainty.sample_passes`: BatchNorm folded, each pass's
    mask folded into the next layer, masks drawn at once) and their statistics, against a
    Python loop of T forward passes of the same module (:func:`dropouts.mc.mc_predict`, only
    the dropout modules in training mode), timed interleaved in the same run. Targets: at
@@ -28,9 +28,9 @@ import torch
 
 from app.loopback import serve
 from dropouts import mc
-from dropouts import uncertainty as U
-from dropouts.registry import get_method, get_view, validate_params, validate_view_params
-from dropouts.views import BUILT
+from dropouts.lab import uncertainty as U
+from dropouts.lab.registry import get_method, get_view, validate_params, validate_view_params
+from dropouts.lab.views import BUILT
 
 from .timing import median_ms
 

@@ -31,7 +31,7 @@ c. Bytes per frame on the wire (count=1, astronaut, mean and max over 5 iteratio
 d. Slider latency (``benchmarks.latency``'s drags) of standard dropout's p on the feature-map view
    and on the image view, alternating (two drags each by default), in one browser context.
    Target: feature maps within 1.5x of the image view's median.
-e. Time of ``dropouts.views.reconstruction.pixel_dropout_study`` on the astronaut and the cat,
+e. Time of ``dropouts.lab.views.reconstruction.pixel_dropout_study`` on the astronaut and the cat,
    median of 5; reference: one depthwise 7 x 7 ``conv2d`` over the same picture. Target < 1 s.
 
 The in-process figures (b, e) are taken first, before the server and the browser start, so that
@@ -64,9 +64,9 @@ from app import wire
 from app.config import Settings
 from app.images import ImageStore
 from app.loopback import CHROMIUM, CHROMIUM_ARGS, serve
-from dropouts.registry import ParamValue, get_method, get_view, validate_params
-from dropouts.registry import validate_view_params as validate_own_params
-from dropouts.views import BUILT
+from dropouts.lab.registry import ParamValue, get_method, get_view, validate_params
+from dropouts.lab.registry import validate_view_params as validate_own_params
+from dropouts.lab.views import BUILT
 
 from . import latency
 from .latency import Network, frame_query, measure_drag, percentile
@@ -601,7 +601,7 @@ def study_times(store: ImageStore) -> list[StudyRow]:
     """Per image: (image, size, study seconds per repeat or None if not built, conv2d ms
     measured right after each repeat). Past STUDY_BUDGET_S of repeats, no further repeat starts."""
     try:
-        module = importlib.import_module("dropouts.views.reconstruction")
+        module = importlib.import_module("dropouts.lab.views.reconstruction")
         study: Callable[..., object] | None = module.pixel_dropout_study
     except (ImportError, AttributeError):
         study = None

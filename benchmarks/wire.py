@@ -36,10 +36,10 @@ from PIL import Image
 from app import wire
 from app.config import Settings
 from app.images import ImageStore
-from dropouts.registry import ParamValue, get_method, validate_params
-from dropouts.views.image import VIEW as IMAGE
-from dropouts.views.image import image_frame, image_theory
-from dropouts.views.masks import MaskTheory
+from dropouts.lab.registry import ParamValue, get_method, validate_params
+from dropouts.lab.views.image import VIEW as IMAGE
+from dropouts.lab.views.image import image_frame, image_theory
+from dropouts.lab.views.masks import MaskTheory
 
 FRAMES = 20
 SERVER_REPEATS = 50

@@ -6,11 +6,12 @@
 
 ``p`` is always the drop probability. See ``dropouts.functional`` (functions),
 ``dropouts.modules`` (modules), ``dropouts.rnn`` (LSTM variants), ``dropouts.mc`` (Monte Carlo
-dropout), ``dropouts.sparse`` (variational dropout for compression) and ``dropouts.registry``
-(what the web app shows).
+dropout) and ``dropouts.sparse`` (variational dropout for compression). The library imports
+nothing of the lab built on it (``dropouts.lab``: the registry the web app shows, the views and
+their trained demos).
 """
 
-from . import mc, registry, rnn, sparse
+from . import mc, rnn, sparse
 from .functional import (
     alpha_dropout,
     cutout,
@@ -69,7 +70,6 @@ __all__ = [
     "maxpool_dropout",
     "mc",
     "probabilistic_weighted_pooling",
-    "registry",
     "rnn",
     "sparse",
     "spatial_dropout",

@@ -29,8 +29,8 @@ from PIL import Image
 from app.config import Settings
 from app.main import create_app
 from app.routes.pages import PLOTLY_JS
-from dropouts.registry import METHODS, get_method, validate_params
-from dropouts.views.image import IMAGE_METHODS, image_frame, image_theory
+from dropouts.lab.registry import METHODS, get_method, validate_params
+from dropouts.lab.views.image import IMAGE_METHODS, image_frame, image_theory
 
 MATHML = "{http://www.w3.org/1998/Math/MathML}"
 UPLOAD_ID = re.compile(r"^u[0-9a-f]{24}$")

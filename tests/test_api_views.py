@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from training_streams import after_training
 
-from dropouts.registry import (
+from dropouts.lab.registry import (
     METHODS,
     VIEWS,
     get_method,
@@ -27,8 +27,8 @@ from dropouts.registry import (
     validate_params,
     validate_view_params,
 )
-from dropouts.views import BUILT, views_of
-from dropouts.views.pooling import MAX_ITERATION
+from dropouts.lab.views import BUILT, views_of
+from dropouts.lab.views.pooling import MAX_ITERATION
 
 PAIRS = [(view, method.id) for method in METHODS for view in views_of(method.id, method.views)]
 FRAMES_TYPE = "application/x-dropout-frames"

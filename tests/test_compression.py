@@ -1,6 +1,6 @@
 """The compression view: sparse variational dropout and structured Bayesian pruning trained on
-the shipped digits (:mod:`dropouts.compression`), its frames (:mod:`dropouts.views.compression`)
-and its training stream (``GET /api/train/compression``).
+the shipped digits (:mod:`dropouts.lab.compression`), its frames
+(:mod:`dropouts.lab.views.compression`) and its training stream (``GET /api/train/compression``).
 
 The digits figures of the default setting (64-100-100-10, 100 epochs of minibatches of 128,
 Adam at 0.01 decaying linearly, KL warm-up over the first 30 %), test accuracy on the 450 test
@@ -38,8 +38,8 @@ from training_streams import after_training
 
 from app.config import Settings
 from app.main import create_app
-from dropouts import compression as C
-from dropouts.compression import (
+from dropouts.lab import compression as C
+from dropouts.lab.compression import (
     CHECKPOINTS,
     CompressionSetup,
     TrainingCancelledError,
@@ -50,9 +50,9 @@ from dropouts.compression import (
     train,
     trained_compression,
 )
-from dropouts.registry import ParamError, get_method, get_view, validate_params
+from dropouts.lab.registry import ParamError, get_method, get_view, validate_params
+from dropouts.lab.views.compression import VIEW
 from dropouts.sparse import LinearSVDO
-from dropouts.views.compression import VIEW
 
 SMALL = {"dataset": "moons", "width": 16, "epochs": 10}  # 160 steps: well under a second
 

@@ -1,4 +1,4 @@
-"""The dense view (dropouts.views.dense): its masks are the library's for the frame's generator,
+"""The dense view (dropouts.lab.views.dense): its masks are the library's for the frame's generator,
 Standout's probabilities are the formula's, AlphaDropout keeps mean and variance, the
 DropConnect panel's Gaussian has the sampled pre-activations' moments, and the sampled
 ensemble mean converges to the exact mean over every sub-network (bounds from the sampling
@@ -16,16 +16,16 @@ from stats import Z, assert_binomial_fraction
 
 from dropouts import functional as F
 from dropouts.functional.elementwise import SELU_ALPHA_PRIME
-from dropouts.registry import (
+from dropouts.lab.registry import (
     ParamValue,
     get_method,
     get_view,
     validate_params,
     validate_view_params,
 )
-from dropouts.views import BUILT
-from dropouts.views.base import JsonArray, frame_generator
-from dropouts.views.dense import (
+from dropouts.lab.views import BUILT
+from dropouts.lab.views.base import JsonArray, frame_generator
+from dropouts.lab.views.dense import (
     ALPHA_BATCH,
     DENSE_METHODS,
     UNIT_SAMPLES,
@@ -55,7 +55,7 @@ def pass_of(frame: Any) -> dict[str, Any]:
 
 
 def test_the_dense_methods_are_the_registry_methods_with_that_view() -> None:
-    from dropouts.registry import methods_with_view
+    from dropouts.lab.registry import methods_with_view
 
     assert set(DENSE_METHODS) == {m.id for m in methods_with_view("dense")}
     assert BUILT["dense"] is VIEW
@@ -233,7 +233,7 @@ def test_sampled_standout_expectation_agrees_with_the_enumeration(
     """The sampled estimate (trained networks: too many neurons to enumerate) against the exact
     one on a network small enough for both. It averages 1 - pi over S passes: each pass's share
     lies in [0, 1], so its error is within 4 sqrt(v (1 - v) / S) of the exact value v."""
-    from dropouts.views import dense
+    from dropouts.lab.views import dense
 
     chosen = params("standout", alpha=2.0, beta=-0.5, form="additive", width=6, depth=3)
     theory = VIEW.theory("standout", chosen, SCENE)
@@ -246,7 +246,7 @@ def test_sampled_standout_expectation_agrees_with_the_enumeration(
 
 @pytest.mark.parametrize(("alpha", "target"), [(3.0, 0.70), (3.0, 0.3), (-5.0, 0.5), (1.0, 0.2)])
 def test_matching_standout_hits_its_target(alpha: float, target: float) -> None:
-    from dropouts.views.matching import match_fraction
+    from dropouts.lab.views.matching import match_fraction
 
     chosen = params("standout", alpha=alpha, width=5, depth=2)
     match = match_fraction(VIEW, "standout", chosen, SCENE, target)

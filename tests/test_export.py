@@ -42,8 +42,8 @@ from app.render.image import picture_bytes, training_output
 from app.render.theme import DROPPED_UNIT, SKY, VERMILION
 from app.state import parse_state
 from app.wire import encode_array
-from dropouts.views import BUILT
-from dropouts.views.base import ByteArray
+from dropouts.lab.views import BUILT
+from dropouts.lab.views.base import ByteArray
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ from app.render import RENDERERS, THEMES
 from app.render.compression import BLUE, _boxes
 from app.render.theme import ORANGE, SKY
 from app.state import parse_state
-from dropouts.views import BUILT
+from dropouts.lab.views import BUILT
 
 BIN = Path(sys.executable).parent
 SMALL = "view=compression&method=compression&dataset=moons&width=16&epochs=10&seed=3"

@@ -24,8 +24,8 @@ from app.render import RENDERERS, THEMES
 from app.render.residual import BLUE, plan
 from app.render.theme import SKY, VERMILION
 from app.state import parse_state
-from dropouts.views import BUILT
-from dropouts.views.base import Frame, JsonArray
+from dropouts.lab.views import BUILT
+from dropouts.lab.views.base import Frame, JsonArray
 
 BIN = Path(sys.executable).parent
 BASE = "view=residual&method=droppath"

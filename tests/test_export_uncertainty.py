@@ -27,7 +27,7 @@ from app.export import prepare
 from app.render import RENDERERS, THEMES
 from app.render.uncertainty import BLUE
 from app.state import parse_state
-from dropouts.views import BUILT
+from dropouts.lab.views import BUILT
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent

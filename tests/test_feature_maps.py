@@ -1,4 +1,4 @@
-"""The convolutional stage (dropouts.views.features) and the feature-map view.
+"""The convolutional stage (dropouts.lab.views.features) and the feature-map view.
 
 The maps must be what the filters compute: known patterns give known responses (a step edge at
 the filter's angle answers exactly 1, a flat picture answers 0). The view's masks must be the
@@ -15,15 +15,15 @@ import torch
 import torch.nn.functional as TF
 from stats import assert_binomial_fraction, assert_mean, seeded
 
-from dropouts import expectations
 from dropouts import functional as F
-from dropouts.registry import FILTER_IDS, ParamValue, get_method, methods_with_view
-from dropouts.registry import validate_params as validate
-from dropouts.views import BUILT
-from dropouts.views.base import BinaryArray, LevelArray, ValueArray, frame_generator
-from dropouts.views.feature_maps import FEATURE_MAP_METHODS
-from dropouts.views.feature_maps import VIEW as MAPS
-from dropouts.views.features import STAGE_SIDE, convolve, filter_bank, run_stage, stage_size
+from dropouts.lab import expectations
+from dropouts.lab.registry import FILTER_IDS, ParamValue, get_method, methods_with_view
+from dropouts.lab.registry import validate_params as validate
+from dropouts.lab.views import BUILT
+from dropouts.lab.views.base import BinaryArray, LevelArray, ValueArray, frame_generator
+from dropouts.lab.views.feature_maps import FEATURE_MAP_METHODS
+from dropouts.lab.views.feature_maps import VIEW as MAPS
+from dropouts.lab.views.features import STAGE_SIDE, convolve, filter_bank, run_stage, stage_size
 
 SIZE = 41  # odd, so that the kernel centre sits on a pixel
 PICTURE = torch.rand(3, 150, 200, generator=seeded(7))

@@ -1,4 +1,4 @@
-"""Single-flight memoisation with cancellation (dropouts/flights.py), on a toy training: one run
+"""Single-flight memoisation with cancellation (dropouts/lab/flights.py), on a toy training: one run
 per key however many ask, every event to every caller, a run that stops only when no one waits,
 training switched off where a request must not train, and a place held until the run ends."""
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from dropouts.flights import (
+from dropouts.lab.flights import (
     Flights,
     NotTrainedError,
     TrainingBusyError,

@@ -1,4 +1,4 @@
-"""The image view (dropouts.views.image) and the closed-form expectations it shows.
+"""The image view (dropouts.lab.views.image) and the closed-form expectations it shows.
 
 Every statistical bound comes from the sampling distribution (tests/stats.py, 4 standard
 errors): binomial for pixel and channel dropout, the sample mean of the per-frame dropped
@@ -14,10 +14,10 @@ import pytest
 import torch
 from stats import Z, assert_binomial_fraction, assert_mean, assert_variance, seeded
 
-from dropouts import expectations
 from dropouts import functional as F
-from dropouts.registry import ParamValue, get_method, validate_params
-from dropouts.views.image import (
+from dropouts.lab import expectations
+from dropouts.lab.registry import ParamValue, get_method, validate_params
+from dropouts.lab.views.image import (
     HISTOGRAM_BINS,
     IMAGE_METHODS,
     ImageFrame,

@@ -1,4 +1,4 @@
-"""The LSTM view (dropouts.views.lstm, GET /api/frames?view=lstm) and its export.
+"""The LSTM view (dropouts.lab.views.lstm, GET /api/frames?view=lstm) and its export.
 
 Issue 11's checks on what the API returns: the masks are constant over time exactly for the
 per-sequence modes (RNNDrop, variational, recurrent dropout with ``per_sequence``) and vary for
@@ -23,10 +23,10 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageSequence
 
 from app.render import RENDERERS, THEMES
-from dropouts.registry import get_method, get_view
+from dropouts.lab.registry import get_method, get_view
+from dropouts.lab.views import BUILT
+from dropouts.lab.views.lstm import LSTM_METHODS, VIEW, simulate
 from dropouts.rnn import DropoutLSTM
-from dropouts.views import BUILT
-from dropouts.views.lstm import LSTM_METHODS, VIEW, simulate
 
 PER_SEQUENCE = {"rnndrop", "variational_rnn"}
 

@@ -1,4 +1,4 @@
-"""Same dropped fraction (dropouts.views.matching): each method's main parameter set so that
+"""Same dropped fraction (dropouts.lab.views.matching): each method's main parameter set so that
 its view's theory expects the asked fraction; what the masks then drop, measured."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import pytest
 import torch
 from stats import assert_mean, seeded
 
-from dropouts.registry import get_method, get_view, validate_params, validate_view_params
-from dropouts.views import BUILT
-from dropouts.views.matching import MATCHED, match_fraction
+from dropouts.lab.registry import get_method, get_view, validate_params, validate_view_params
+from dropouts.lab.views import BUILT
+from dropouts.lab.views.matching import MATCHED, match_fraction
 
 PICTURE = torch.rand(3, 120, 160, generator=seeded(5))
 CASES = [(view_id, method) for view_id, view in BUILT.items() for method in view.methods]

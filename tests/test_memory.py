@@ -1,4 +1,4 @@
-"""The memory task (dropouts.memory, GET /api/train/memory): delayed recall by a small LSTM
+"""The memory task (dropouts.lab.memory, GET /api/train/memory): delayed recall by a small LSTM
 trained with each recurrent dropout mode, its test accuracy against the distance k.
 
 Issue 11: on the memory task with the default seed, naive dropout (a new mask on c at every
@@ -15,7 +15,7 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
-from dropouts.memory import (
+from dropouts.lab.memory import (
     MEMORY_MODES,
     MemorySetup,
     checkpoint_steps,
@@ -24,7 +24,7 @@ from dropouts.memory import (
     train_mode,
     trained_mode,
 )
-from dropouts.registry import ParamError
+from dropouts.lab.registry import ParamError
 
 SMALL = "memory_k=4&memory_steps=100&memory_p=0.25&memory_symbols=4"
 MARGIN = 0.10  # measured at the defaults: naive 0.36, variational 0.61, recurrent 0.76

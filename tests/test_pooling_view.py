@@ -1,4 +1,4 @@
-"""The max-pooling dropout view (dropouts.views.pooling) against Wu & Gu 2015 and the library.
+"""The max-pooling dropout view (dropouts.lab.views.pooling) against Wu & Gu 2015 and the library.
 
 The view must agree exactly with ``dropouts.functional.maxpool_dropout`` for the same generator;
 the rank of each window's winner must follow Wu & Gu's ``p_i = (1 - p) p^(i - 1)`` (the counts
@@ -17,7 +17,7 @@ import torch
 from stats import Z, assert_binomial_fraction, seeded
 
 from dropouts import functional as F
-from dropouts.registry import (
+from dropouts.lab.registry import (
     FILTER_IDS,
     ParamValue,
     get_method,
@@ -25,9 +25,9 @@ from dropouts.registry import (
     methods_with_view,
     validate_view_params,
 )
-from dropouts.registry import validate_params as validate
-from dropouts.views.base import BinaryArray, frame_generator
-from dropouts.views.pooling import (
+from dropouts.lab.registry import validate_params as validate
+from dropouts.lab.views.base import BinaryArray, frame_generator
+from dropouts.lab.views.pooling import (
     CROP,
     POOLING_METHODS,
     draw,
@@ -36,7 +36,7 @@ from dropouts.views.pooling import (
     running_means,
     windows_of,
 )
-from dropouts.views.pooling import VIEW as POOLING
+from dropouts.lab.views.pooling import VIEW as POOLING
 
 PICTURE = torch.rand(3, 180, 240, generator=seeded(3))
 SCENE = POOLING.scene(PICTURE)
@@ -57,7 +57,7 @@ def test_the_view_shows_the_registry_methods_with_a_pooling_view() -> None:
 
 
 def test_the_square_is_the_maps_most_active_one() -> None:
-    from dropouts.views.features import run_stage
+    from dropouts.lab.views.features import run_stage
 
     stage = run_stage(PICTURE)
     for index, map_id in enumerate(FILTER_IDS):

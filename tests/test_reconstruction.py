@@ -1,4 +1,4 @@
-"""The reconstruction view (dropouts.views.reconstruction): why pixel dropout fails on images.
+"""The reconstruction view (dropouts.lab.views.reconstruction): why pixel dropout fails on images.
 
 The reconstruction (normalised convolution with its fallbacks) is checked against cases whose
 answer is known in closed form and against a direct float64 implementation; the study's
@@ -18,12 +18,12 @@ import torch
 import torch.nn.functional as nnf
 from stats import Z, assert_binomial_fraction, seeded
 
-import dropouts.views.reconstruction as reconstruction
+import dropouts.lab.views.reconstruction as reconstruction
 from app.config import Settings
 from app.images import SAMPLES, normalise
-from dropouts import expectations
 from dropouts import functional as F
-from dropouts.views.reconstruction import (
+from dropouts.lab import expectations
+from dropouts.lab.views.reconstruction import (
     EXAMPLE_FRACTION,
     FRACTIONS,
     METHODS,

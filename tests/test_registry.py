@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dropouts.registry import (
+from dropouts.lab.registry import (
     FAMILIES,
     METHODS,
     SEED,
@@ -17,7 +17,7 @@ from dropouts.registry import (
     methods_with_view,
     validate_params,
 )
-from dropouts.views import views_of
+from dropouts.lab.views import views_of
 
 PRODUCT_TABLE = {
     "standard", "dropconnect", "standout", "gaussian", "maxpool", "spatial", "cutout",

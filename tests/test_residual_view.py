@@ -1,4 +1,4 @@
-"""The residual view (dropouts.views.residual): DropPath on a stack of residual blocks.
+"""The residual view (dropouts.lab.views.residual): DropPath on a stack of residual blocks.
 
 Its gates are the library's drop_path masks for the frame's generator: the dropped fraction of
 each block matches its survival probability (binomial bounds, 4 standard errors: a false alarm
@@ -24,7 +24,7 @@ from stats import assert_binomial_fraction, assert_mean
 from app.config import Settings
 from app.images import ImageStore
 from dropouts import functional as F
-from dropouts.registry import (
+from dropouts.lab.registry import (
     ParamValue,
     get_method,
     get_view,
@@ -32,10 +32,10 @@ from dropouts.registry import (
     validate_params,
     validate_view_params,
 )
-from dropouts.views import BUILT, views_of
-from dropouts.views.base import JsonArray, Scene, frame_generator
-from dropouts.views.features import run_stage
-from dropouts.views.residual import (
+from dropouts.lab.views import BUILT, views_of
+from dropouts.lab.views.base import JsonArray, Scene, frame_generator
+from dropouts.lab.views.features import run_stage
+from dropouts.lab.views.residual import (
     MAX_BATCH,
     RESIDUAL_METHODS,
     SIDE,

@@ -1,4 +1,4 @@
-"""dropouts.snippets: "copy as code" for every method, with the current numbers in it."""
+"""dropouts.lab.snippets: "copy as code" for every method, with the current numbers in it."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import dropouts
 import dropouts.mc
 import dropouts.rnn
 import dropouts.sparse
-from dropouts.registry import METHODS, ParamValue, get_method, validate_params
-from dropouts.snippets import BUILDERS, Snippet, snippets
+from dropouts.lab.registry import METHODS, ParamValue, get_method, validate_params
+from dropouts.lab.snippets import BUILDERS, Snippet, snippets
 
 METHOD_IDS = [method.id for method in METHODS]
 FRAMEWORKS = {"torch", "keras", "timm", "torchvision", "albumentations", "dropouts"}

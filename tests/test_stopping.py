@@ -1,4 +1,4 @@
-"""dropouts.stopping: a checkpoint stops work only inside ``stoppable`` once its event is set,
+"""dropouts.lab.stopping: a checkpoint stops work only inside ``stoppable`` once its event is set,
 in the thread that runs the work too (the server runs frames in a thread pool)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import threading
 import pytest
 import torch
 
-from dropouts.registry import get_method, get_view
-from dropouts.stopping import StoppedError, checkpoint, stoppable
-from dropouts.views import built_view
+from dropouts.lab.registry import get_method, get_view
+from dropouts.lab.stopping import StoppedError, checkpoint, stoppable
+from dropouts.lab.views import built_view
 
 
 def test_a_checkpoint_outside_stoppable_does_nothing() -> None:

@@ -8,7 +8,7 @@ import torch.nn.functional as TF
 from stats import assert_binomial_fraction, assert_mean, assert_variance, seeded
 
 from dropouts import functional as F
-from dropouts.expectations import cutout_dropped_fraction
+from dropouts.lab.expectations import cutout_dropped_fraction
 
 # ---------------------------------------------------------------- spatial dropout
 

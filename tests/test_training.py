@@ -1,5 +1,5 @@
 """The dense view's training run: the data sets, the networks, determinism, dropout against
-overfitting (:mod:`dropouts.training`), and ``GET /api/train`` (validation, the event stream,
+overfitting (:mod:`dropouts.lab.training`), and ``GET /api/train`` (validation, the event stream,
 the bound on concurrent runs, stopping when the client goes away).
 
 The overfitting set-up is the registry's default (moons, noise 0.35, 100 training points,
@@ -40,16 +40,8 @@ from app.config import Settings
 from app.loopback import serve
 from app.main import create_app
 from app.streaming import TrainingRuns
-from dropouts.modules import (
-    AlphaDropout,
-    DropConnectLinear,
-    Dropout,
-    DropoutModule,
-    GaussianDropout,
-    StandoutLinear,
-)
-from dropouts.registry import ParamError
-from dropouts.training import (
+from dropouts.lab.registry import ParamError
+from dropouts.lab.training import (
     DATASETS,
     GRID,
     N_TEST,
@@ -63,6 +55,14 @@ from dropouts.training import (
     train,
     trained_network,
     training_data,
+)
+from dropouts.modules import (
+    AlphaDropout,
+    DropConnectLinear,
+    Dropout,
+    DropoutModule,
+    GaussianDropout,
+    StandoutLinear,
 )
 
 FAST = {"steps": 60}  # a short run: the properties below hold at any length
@@ -465,7 +465,7 @@ def test_the_run_counter_is_bounded_and_a_slot_is_freed_once() -> None:
 # ---------------------------------------------------------------- a real server
 
 
-# A long run within the training budget (about 17 s: dropouts.budget).
+# A long run within the training budget (about 17 s: dropouts.lab.budget).
 LONG_RUN = "method=standard&steps=400&n_train=1000&train_width=256&train_depth=4"
 
 

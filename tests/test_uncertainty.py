@@ -1,5 +1,5 @@
-"""Monte Carlo dropout's uncertainty view: the library (:mod:`dropouts.uncertainty`, the view
-:mod:`dropouts.views.uncertainty`) and its API (``/api/frames?view=uncertainty``,
+"""Monte Carlo dropout's uncertainty view: the library (:mod:`dropouts.lab.uncertainty`, the view
+:mod:`dropouts.lab.views.uncertainty`) and its API (``/api/frames?view=uncertainty``,
 ``GET /api/train/uncertainty``).
 
 The issue's three claims, checked on the trained default: the band is wider far from the data
@@ -27,17 +27,17 @@ from torch import nn
 from app.config import Settings
 from app.main import create_app
 from dropouts import mc
-from dropouts import uncertainty as U
-from dropouts.modules import Dropout
-from dropouts.registry import (
+from dropouts.lab import uncertainty as U
+from dropouts.lab.registry import (
     ParamError,
     get_method,
     get_view,
     validate_params,
     validate_view_params,
 )
-from dropouts.views import BUILT
-from dropouts.views.uncertainty import PROBES, display_bytes
+from dropouts.lab.views import BUILT
+from dropouts.lab.views.uncertainty import PROBES, display_bytes
+from dropouts.modules import Dropout
 
 VIEW = BUILT["uncertainty"]
 

@@ -1,4 +1,4 @@
-"""Only a training stream trains (app/untrained.py, dropouts/flights.py): a frame, a match or an
+"""Only a training stream trains (app/untrained.py, dropouts/lab/flights.py): a frame, a match or an
 export of a trained view whose network is not trained yet is answered 503 at once, naming the
 stream to open, and starts no training; the stream trains it once, however many ask; its cost
 is bounded before it starts (a plain 422 naming the field to lower)."""
@@ -17,9 +17,9 @@ from training_streams import STREAM_HEADER, train_through_stream
 
 from app.config import Settings
 from app.main import create_app
-from dropouts import uncertainty as U
-from dropouts.compression import COMPRESSION_RUNS
-from dropouts.training import DENSE_RUNS
+from dropouts.lab import uncertainty as U
+from dropouts.lab.compression import COMPRESSION_RUNS
+from dropouts.lab.training import DENSE_RUNS
 
 # A setting of each trained view that nothing else in the suite trains (its own seed), small.
 CASES = {
@@ -168,9 +168,9 @@ def test_a_run_over_the_budget_is_refused_before_it_starts(
 
 
 def test_the_budget_names_a_value_that_fits() -> None:
-    from dropouts.budget import TRAINING_BUDGET_S
-    from dropouts.compression import CompressionSetup, estimated_seconds
-    from dropouts.registry import ParamError
+    from dropouts.lab.budget import TRAINING_BUDGET_S
+    from dropouts.lab.compression import CompressionSetup, estimated_seconds
+    from dropouts.lab.registry import ParamError
 
     with pytest.raises(ParamError) as refused:
         COMPRESSION_RUNS.get(CompressionSetup(epochs=400, width=128, depth=3))

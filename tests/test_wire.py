@@ -13,9 +13,9 @@ import torch
 from stats import seeded
 
 from app import wire
-from dropouts.registry import get_method, validate_params
-from dropouts.views.image import VIEW as IMAGE
-from dropouts.views.image import ImageTheory, histogram_edges, image_frame, image_theory
+from dropouts.lab.registry import get_method, validate_params
+from dropouts.lab.views.image import VIEW as IMAGE
+from dropouts.lab.views.image import ImageTheory, histogram_edges, image_frame, image_theory
 
 # 451 x 300 (the cat): 135,300 pixels, not a multiple of 8, so the last byte is padded.
 HEIGHT, WIDTH = 300, 451

@@ -1,7 +1,7 @@
 """Exports: an animated GIF, an MP4 (H.264) or a standalone HTML file of N iterations of a view
 or a comparison, at a chosen size and speed; the same function for the web and the command line.
 
-:func:`render_export` computes each panel's frames with the view (``dropouts.views``, the
+:func:`render_export` computes each panel's frames with the view (``dropouts.lab.views``, the
 frames ``/api/frames`` sends), draws them with :mod:`app.render` and encodes them:
 
 - ``gif``: looping, one adaptive 256-colour palette per frame (Pillow's fast octree, no
@@ -11,7 +11,7 @@ frames ``/api/frames`` sends), draws them with :mod:`app.render` and encodes the
   down to even, as yuv420p needs;
 - ``html``: one file that plays offline (frames as lossless WebP data URLs, the player's
   script and styles inline, a Content-Security-Policy that forbids every request), see
-  :mod:`app.render.standalone`.
+  :mod:`app.export.standalone`.
 
 Frames wrap around the player's loop of 100 iterations as the page does: frame ``k`` shows
 iteration ``(start + k) % 100``. The work is bounded (:mod:`app.export.options`): at most 200
@@ -32,11 +32,10 @@ from typing import Any
 
 from torch import Tensor
 
-from dropouts.views import BUILT
+from dropouts.lab.views import BUILT
 
 from ..errors import ApiError
 from ..render import RENDERERS, THEMES, compose
-from ..render.standalone import standalone_html
 from ..state import LabState
 from .frames import CHUNK, FrameSource, SceneGetter, heading, prepare
 from .options import (
@@ -60,6 +59,7 @@ from .options import (
     parse_options,
     state_query,
 )
+from .standalone import standalone_html
 from .writers import BIT_EXACT, WEBP, X264, Encoder, GifEncoder, HtmlEncoder, Mp4Encoder
 
 __all__ = [

@@ -1,5 +1,5 @@
 """An export's frames: each panel's scene and theory (once per export) and its frames, computed
-with the view (``dropouts.views``, the frames ``/api/frames`` sends) a chunk of consecutive
+with the view (``dropouts.lab.views``, the frames ``/api/frames`` sends) a chunk of consecutive
 iterations at a time, each kept only until it is drawn; a comparison's heading.
 """
 
@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 from torch import Tensor
 
-from dropouts.registry import get_method, get_view
-from dropouts.views import BUILT, View
-from dropouts.views.base import Frame, Scene
+from dropouts.lab.registry import get_method, get_view
+from dropouts.lab.views import BUILT, View
+from dropouts.lab.views.base import Frame, Scene
 
 from ..render import PanelInput
 from ..state import ITERATIONS, LabState

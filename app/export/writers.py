@@ -7,7 +7,7 @@
   down to even, as yuv420p needs;
 - ``html``: one file that plays offline (frames as lossless WebP data URLs, the player's
   script and styles inline, a Content-Security-Policy that forbids every request), see
-  :mod:`app.render.standalone`.
+  :mod:`app.export.standalone`.
 """
 
 from __future__ import annotations

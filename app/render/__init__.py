@@ -4,7 +4,7 @@ it, then laid out with its caption (:mod:`app.render.layout`), for the exports.
 Each view has one module here and a :class:`ViewRenderer` in :data:`RENDERERS`, by the view's
 id: ``render(panel, frame, size, theme)`` returns an RGB image of exactly ``size``, and
 ``aspect(panel)`` the width / height its drawing prefers (to arrange a comparison's panels).
-Only display arithmetic lives here: the masks and statistics come from :mod:`dropouts.views`.
+Only display arithmetic lives here: the masks and statistics come from :mod:`dropouts.lab.views`.
 """
 
 from __future__ import annotations

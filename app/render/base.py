@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from dropouts.registry import Method, ParamValue
-from dropouts.views.base import BinaryArray, Frame, LevelArray, Scene
+from dropouts.lab.registry import Method, ParamValue
+from dropouts.lab.views.base import BinaryArray, Frame, LevelArray, Scene
 
 from .theme import Theme
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from dropouts.views.base import BinaryArray, Frame, JsonArray, LevelArray
+from dropouts.lab.views.base import BinaryArray, Frame, JsonArray, LevelArray
 
 from . import text
 from .base import PanelInput, Size, levels_of

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from dropouts.views.base import BinaryArray, Frame, LevelArray, ValueArray
+from dropouts.lab.views.base import BinaryArray, Frame, LevelArray, ValueArray
 
 from . import text
 from .base import PanelInput, Size, canvas, levels_of, nearest, product_table, shade

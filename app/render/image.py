@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from dropouts.views.base import BinaryArray, Frame, LevelArray, ValueArray
+from dropouts.lab.views.base import BinaryArray, Frame, LevelArray, ValueArray
 
 from .base import PanelInput, Size, canvas, fit, levels_of, nearest, product_table
 from .theme import Theme

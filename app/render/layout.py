@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from dropouts.registry import ParamValue, get_view
-from dropouts.views.base import Frame
+from dropouts.lab.registry import ParamValue, get_view
+from dropouts.lab.views.base import Frame
 
 from . import text
 from .base import PanelInput, Size, canvas

@@ -10,7 +10,7 @@ over time. Below: the cell state c of the first two units over the sequence, wit
 (blue), with naive dropout (vermilion) and without dropout (grey, dashed), and a legend line.
 
 Only display arithmetic: the masks, their statistics and the trajectories come from
-:mod:`dropouts.views.lstm`.
+:mod:`dropouts.lab.views.lstm`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from dropouts.views.base import BinaryArray, Frame, JsonArray
+from dropouts.lab.views.base import BinaryArray, Frame, JsonArray
 
 from . import text
 from .base import PanelInput, Size, nearest

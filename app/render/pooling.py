@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from dropouts.views.base import Frame
+from dropouts.lab.views.base import Frame
 
 from .base import PanelInput, Size, canvas
 from .theme import BLACK, DROPPED_UNIT, ORANGE, SKY, VERMILION, WHITE, Theme, blend

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from dropouts.views.base import Frame, JsonArray
-from dropouts.views.residual import ResidualScene
+from dropouts.lab.views.base import Frame, JsonArray
+from dropouts.lab.views.residual import ResidualScene
 
 from . import text
 from .base import PanelInput, Size

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from dropouts.views.base import ByteArray, Frame, JsonArray
+from dropouts.lab.views.base import ByteArray, Frame, JsonArray
 
 from . import text
 from .base import PanelInput, Size, canvas

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFi
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from dropouts import snippets as code_snippets
-from dropouts.registry import (
+from dropouts.lab import snippets as code_snippets
+from dropouts.lab.registry import (
     METHODS,
     SEED,
     Method,
@@ -25,8 +25,8 @@ from dropouts.registry import (
     validate_params,
     validate_view_params,
 )
-from dropouts.views import BUILT, View, views_of
-from dropouts.views.matching import MATCHED, match_fraction
+from dropouts.lab.views import BUILT, View, views_of
+from dropouts.lab.views.matching import MATCHED, match_fraction
 
 from .. import wire
 from ..catalog import catalog

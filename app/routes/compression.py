@@ -1,6 +1,6 @@
 """The compression view's training run over Server-Sent Events: the network with sparse
 variational dropout (or structured Bayesian pruning) trained in the server, with the dense
-reference beside it (:mod:`dropouts.compression`), on the shared machinery of
+reference beside it (:mod:`dropouts.lab.compression`), on the shared machinery of
 :mod:`app.streaming`.
 
 ``GET /api/train/compression?method=compression&<threshold>&<the compression view's
@@ -29,7 +29,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from dropouts.compression import (
+from dropouts.lab.compression import (
     BATCH,
     COMPRESSION_RUNS,
     Checkpoint,
@@ -40,8 +40,8 @@ from dropouts.compression import (
     compression_data,
     pruning,
 )
-from dropouts.registry import SEED, ParamValue, get_view
-from dropouts.views import BUILT
+from dropouts.lab.registry import SEED, ParamValue, get_view
+from dropouts.lab.views import BUILT
 
 from ..schemas import ErrorOut
 from ..streaming import Admit, Post, Stopped, stream_run

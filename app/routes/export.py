@@ -24,10 +24,10 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from dropouts.flights import NotTrainedError, no_training
-from dropouts.registry import ParamError
-from dropouts.views import View
-from dropouts.views.base import Scene
+from dropouts.lab.flights import NotTrainedError, no_training
+from dropouts.lab.registry import ParamError
+from dropouts.lab.views import View
+from dropouts.lab.views.base import Scene
 
 from ..errors import ApiError, error_body
 from ..export import (

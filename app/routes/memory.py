@@ -1,5 +1,5 @@
 """The LSTM view's memory task over Server-Sent Events: a small LSTM trained with each recurrent
-dropout mode on delayed recall (:mod:`dropouts.memory`), its test accuracy against the distance
+dropout mode on delayed recall (:mod:`dropouts.lab.memory`), its test accuracy against the distance
 k streamed as it trains, on the shared machinery of :mod:`app.streaming`.
 
 ``GET /api/train/memory?<the lstm view's memory parameters>&seed=…`` validates everything
@@ -25,7 +25,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from dropouts.memory import (
+from dropouts.lab.memory import (
     BATCH,
     HIDDEN,
     LONG,
@@ -41,7 +41,7 @@ from dropouts.memory import (
     long_distance_accuracy,
     trained_mode,
 )
-from dropouts.registry import SEED, get_view, validate_view_params
+from dropouts.lab.registry import SEED, get_view, validate_view_params
 
 from ..schemas import ErrorOut
 from ..state import first_values

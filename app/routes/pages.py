@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 
-from dropouts.registry import get_method
-from dropouts.views import BUILT, views_of
+from dropouts.lab.registry import get_method
+from dropouts.lab.views import BUILT, views_of
 
 from ..catalog import catalog
 from ..errors import ApiError

@@ -1,5 +1,5 @@
 """The dense view's training run over Server-Sent Events: the network with a dropout method and
-without, trained side by side in the server (:mod:`dropouts.training`).
+without, trained side by side in the server (:mod:`dropouts.lab.training`).
 
 ``GET /api/train?method=…&<the method's parameters>&<the dense view's parameters>&seed=…``
 validates everything against the registry first (a bad query is a plain 4xx JSON answer naming
@@ -7,7 +7,7 @@ the field), then streams:
 
 - ``info`` at once, before any training step: the setup and the data (the page plots the
   points while the networks train);
-- ``snapshot`` at step 0 and then every few steps (:func:`dropouts.training.snapshot_steps`):
+- ``snapshot`` at step 0 and then every few steps (:func:`dropouts.lab.training.snapshot_steps`):
   both networks' losses, accuracies and decision boundaries;
 - ``done`` after the last step (or ``error`` with the usual error body if training failed).
 
@@ -27,8 +27,8 @@ import torch
 from fastapi import APIRouter, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from dropouts.registry import SEED, get_method, get_view
-from dropouts.training import (
+from dropouts.lab.registry import SEED, get_method, get_view
+from dropouts.lab.training import (
     DENSE_RUNS,
     GRID,
     Snapshot,
@@ -39,7 +39,7 @@ from dropouts.training import (
     snapshot_steps,
     training_data,
 )
-from dropouts.training.run import check_training_budget
+from dropouts.lab.training.run import check_training_budget
 
 from ..errors import ApiError
 from ..schemas import ErrorOut

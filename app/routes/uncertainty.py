@@ -1,5 +1,5 @@
 """The uncertainty view's training run over Server-Sent Events: the small network trained with
-dropout in the server (:mod:`dropouts.uncertainty`), on :func:`app.streaming.stream_run`.
+dropout in the server (:mod:`dropouts.lab.uncertainty`), on :func:`app.streaming.stream_run`.
 
 ``GET /api/train/uncertainty?method=mc_dropout&<p, T>&<the uncertainty view's parameters>&seed=…``
 validates everything against the registry first (a bad query is a plain 4xx JSON answer naming
@@ -12,7 +12,7 @@ the field), then streams:
 - ``done`` after the last step (or ``error`` with the usual error body if training failed).
 
 The network trained is the one the frames of ``/api/frames?view=uncertainty`` use: both go
-through :func:`dropouts.uncertainty.trained_model` (memoised by setting and seed; a request for
+through :func:`dropouts.lab.uncertainty.trained_model` (memoised by setting and seed; a request for
 a setting under training waits for that run). A setting trained already is replayed from its
 record at once. The run stops at the next step when the client goes away, and counts among the
 process's ``Settings.max_training_runs`` (503 with ``Retry-After`` past it).
@@ -25,9 +25,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from dropouts import uncertainty as U
-from dropouts.registry import SEED, get_view
-from dropouts.views import BUILT
+from dropouts.lab import uncertainty as U
+from dropouts.lab.registry import SEED, get_view
+from dropouts.lab.views import BUILT
 
 from ..schemas import ErrorOut
 from ..streaming import Admit, Post, Stopped, stream_run

@@ -14,7 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from dropouts.views import BUILT
+from dropouts.lab.views import BUILT
 
 if TYPE_CHECKING:
     from conftest import Lab

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
-from dropouts.registry import METHODS
-from dropouts.views import views_of
+from dropouts.lab.registry import METHODS
+from dropouts.lab.views import views_of
 
 if TYPE_CHECKING:
     from conftest import Lab

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from dropouts.views import BUILT
+from dropouts.lab.views import BUILT
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from dropouts.views import BUILT
+from dropouts.lab.views import BUILT
 
 if TYPE_CHECKING:
     from conftest import Lab

@@ -12,8 +12,8 @@ import pytest
 from conftest import drag_file_over, drop_dragged
 from playwright.sync_api import Page, expect
 
-from dropouts.registry import METHODS
-from dropouts.views import views_of
+from dropouts.lab.registry import METHODS
+from dropouts.lab.views import views_of
 
 if TYPE_CHECKING:
     from conftest import Lab

@@ -32,7 +32,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from dropouts.views.base import Frame, JsonArray
+from dropouts.lab.views.base import Frame, JsonArray
 
 from .. import text
 from ..base import PanelInput, Size

@@ -7,7 +7,7 @@
 // reference's), the cell state of a few units with the method, with naive dropout and without
 // dropout. Below: the memory task, trained in the server per mode and streamed
 // (GET /api/train/memory): test accuracy against the distance k, one line per mode. Every
-// number arrives computed from the server (dropouts/views/lstm.py, dropouts/memory.py); this
+// number arrives computed from the server (dropouts/lab/views/lstm.py, dropouts/lab/memory.py); this
 // module only draws.
 
 import { OKABE_ITO } from "../colours.js";

@@ -10,22 +10,9 @@ import { element, linkViewStyles } from "../dom.js";
 import { describeChart, loadPlotly } from "../plotly.js";
 import { fmt } from "../stats.js";
 import { share as percent } from "./titles.js";
+import { COLOURS, bandTraces, baseLayout, contrast, themeColours } from "./uncertainty_charts.js";
 import { UncertaintyTraining } from "./uncertainty_training.js";
 
-// Okabe-Ito: distinguishable with every common colour blindness.
-export const COLOURS = {
-  mean: "#0072B2", // blue: the Monte Carlo mean and its band
-  pass: "#56B4E9", // sky blue: one stochastic pass
-  truth: "#009E73", // bluish green: the noiseless truth
-  points: "#111111", // the training points
-  deterministic: "#E69F00", // orange: model.eval()'s single answer
-  wrong: "#D55E00", // vermilion: BatchNorm in training mode
-  class0: "#E69F00",
-  class1: "#0072B2",
-};
-// Fills are stronger on the projector's black background.
-const contrast = () => document.documentElement.dataset.theme === "contrast";
-const bandFill = () => `rgba(0, 114, 178, ${contrast() ? 0.45 : 0.2})`;
 const wrongFill = () => `rgba(213, 94, 0, ${contrast() ? 0.35 : 0.16})`;
 const gapFill = () => `rgba(120, 120, 120, ${contrast() ? 0.32 : 0.13})`;
 // P(class 1): orange (class 0) to white to blue (class 1), lightened so that the training
@@ -33,29 +20,6 @@ const gapFill = () => `rgba(120, 120, 120, ${contrast() ? 0.32 : 0.13})`;
 const PROBABILITY_SCALE = [[0, "#f1ca73"], [0.5, "#ffffff"], [1, "#73c0d5"]];
 const CONFIG = { displayModeBar: false, responsive: true };
 
-export function themeColours() {
-  const style = getComputedStyle(document.documentElement);
-  return {
-    ink: style.getPropertyValue("--ink").trim() || "#111",
-    grid: style.getPropertyValue("--line").trim() || "#ddd",
-    muted: style.getPropertyValue("--muted").trim() || "#555",
-    size: Math.round((parseFloat(style.fontSize) || 17) * 0.78),
-  };
-}
-
-export function baseLayout(extra = {}) {
-  const { ink, grid, size } = themeColours();
-  return {
-    margin: { l: 48, r: 12, t: 8, b: 36 },
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "rgba(0,0,0,0)",
-    font: { size, color: ink },
-    xaxis: { gridcolor: grid, zeroline: false },
-    yaxis: { gridcolor: grid, zeroline: false },
-    showlegend: false,
-    ...extra,
-  };
-}
 
 // The values of a `bytes` array (app/wire.py): channel c of unit k is bytes[k] / 255 * scale[c].
 function channel(array, c) {
@@ -93,20 +57,6 @@ function passTrace(frame, theory) {
   };
 }
 
-// The mean as a line and ±2 sd as a filled band; `name` names the mean, `bandName` the band
-// (no legend entry for the band when it is null).
-export function bandTraces(grid, mean, std, { fill = bandFill(), colour = COLOURS.mean, name, bandName = null, dash = "solid", group = "band" }) {
-  const upper = mean.map((m, k) => m + 2 * std[k]);
-  const lower = mean.map((m, k) => m - 2 * std[k]);
-  return [
-    { x: grid, y: upper, type: "scatter", mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false, legendgroup: group },
-    {
-      x: grid, y: lower, type: "scatter", mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: fill, hoverinfo: "skip",
-      name: bandName ?? "", showlegend: bandName !== null, legendgroup: group,
-    },
-    { x: grid, y: mean, type: "scatter", mode: "lines", line: { color: colour, width: 3, dash }, name, legendgroup: group },
-  ];
-}
 
 export function pointsTrace(theory) {
   return {

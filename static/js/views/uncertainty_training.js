@@ -11,7 +11,7 @@ import { describeChart, loadPlotly } from "../plotly.js";
 import { paramQuery } from "../state.js";
 import { fmt } from "../stats.js";
 import { StreamedTraining } from "./streamed_training.js";
-import { COLOURS, baseLayout, bandTraces, themeColours } from "./uncertainty.js";
+import { COLOURS, baseLayout, bandTraces, themeColours } from "./uncertainty_charts.js";
 
 const CONFIG = { displayModeBar: false, responsive: true };
 // What the run depends on (T changes the passes drawn above, not the network).
