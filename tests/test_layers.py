@@ -46,7 +46,9 @@ def circles(graph: grimp.ImportGraph) -> list[list[str]]:
                     counter += 1
                     stack.append(child)
                     on_stack.add(child)
-                    work.append((child, iter(sorted(graph.find_modules_directly_imported_by(child)))))
+                    work.append(
+                        (child, iter(sorted(graph.find_modules_directly_imported_by(child))))
+                    )
                 elif child in on_stack:
                     low[module] = min(low[module], index[child])
                 continue
@@ -82,7 +84,9 @@ def test_the_circle_finder_finds_a_circle() -> None:
     assert circles(graph) == [["pkg.a", "pkg.b"]]
 
 
-IMPORT = re.compile(r"""(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["'](\.[^"']+)["']|import\(\s*["'](\.[^"']+)["']\s*\)""")
+IMPORT = re.compile(
+    r"""(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["'](\.[^"']+)["']|import\(\s*["'](\.[^"']+)["']\s*\)"""
+)
 
 
 def js_graph() -> grimp.ImportGraph:
