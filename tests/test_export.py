@@ -36,7 +36,7 @@ from app.export import (
     render_export,
 )
 from app.images import ImageStore
-from app.render import RENDERERS, THEMES
+from app.render import THEMES, drawn_views, renderer_of
 from app.render.feature_maps import map_bytes, training_maps
 from app.render.image import picture_bytes, training_output
 from app.render.theme import DROPPED_UNIT, SKY, VERMILION
@@ -416,7 +416,7 @@ def test_pooling_marks_winners_and_windows_with_no_unit_left() -> None:
     theme = THEMES["light"]
     size = (24 * 24, 24 * 24)  # cells of 24 px, the page's own size
     kept, _ = _panel({"view": "pooling", "method": "maxpool", "p": "0"})
-    picture = np.asarray(RENDERERS["pooling"].render(kept, _, size, theme))
+    picture = np.asarray(renderer_of("pooling").render(kept, _, size, theme))
     theory = kept.theory
     k = theory.kernel
     for window in (0, 17, 100):
@@ -425,7 +425,7 @@ def test_pooling_marks_winners_and_windows_with_no_unit_left() -> None:
         column = (window % theory.columns) * k + unit % k
         assert tuple(picture[row * 24 + 12, column * 24 + 12]) == SKY  # the winner's dot
     gone, frame = _panel({"view": "pooling", "method": "maxpool", "p": "1"})
-    picture = np.asarray(RENDERERS["pooling"].render(gone, frame, size, theme))
+    picture = np.asarray(renderer_of("pooling").render(gone, frame, size, theme))
     assert (np.asarray(frame.stats["winners"]) == -1).all()
     # Every window crossed out: its diagonals are vermilion.
     assert tuple(picture[24, 24]) == VERMILION
@@ -602,7 +602,7 @@ def test_dense_marks_the_dropped_neurons_in_both_themes() -> None:
     masks = [layer["mask"] for layer in frame.arrays["pass"].value["layers"]]
     seen = set()
     for theme in THEMES.values():
-        picture = np.asarray(RENDERERS["dense"].render(panel, frame, size, theme))
+        picture = np.asarray(renderer_of("dense").render(panel, frame, size, theme))
         assert picture.shape == (300, 520, 3)
         assert tuple(picture[-1, 0]) == theme.paper  # under the legend, beside it
         for layer, spots in zip(masks, plan.spots, strict=True):
@@ -634,12 +634,15 @@ def test_a_view_without_a_renderer_is_a_422_on_view(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    monkeypatch.delitem(RENDERERS, "dense")
+    drawn = drawn_views()
+    # As if app/render/dense/ were not there: no module, so no renderer for the dense view.
+    monkeypatch.setitem(sys.modules, "app.render.dense", None)
+    assert renderer_of("dense") is None and drawn_views() == tuple(v for v in drawn if v != "dense")
     query = "view=dense&method=standard&format=gif&frames=2"
     error = assert_error(client.get(f"/api/export?{query}"), 422, "view")
     assert "no export for this view yet" in error["message"]
     assert "dense" not in error["allowed"]
-    assert all(view in error["allowed"] for view in RENDERERS)
+    assert error["allowed"] == ", ".join(v for v in drawn if v != "dense")
     # The progress stream refuses it before it starts, with the same plain 422.
     assert_error(client.get(f"/api/export/events?{query}"), 422, "view")
     out = tmp_path / "x.gif"

@@ -17,7 +17,7 @@ from exports import export, gif_frames, near
 from fastapi.testclient import TestClient
 
 from app.export import prepare
-from app.render import RENDERERS, THEMES
+from app.render import THEMES, drawn_views, renderer_of
 from app.render.compression import BLUE, _boxes
 from app.render.theme import ORANGE, SKY
 from app.state import parse_state
@@ -28,7 +28,7 @@ SMALL = "view=compression&method=compression&dataset=moons&width=16&epochs=10&se
 
 
 def test_the_view_has_a_renderer_and_a_gif_plays_its_checkpoints(client: TestClient) -> None:
-    assert "compression" in RENDERERS and "compression" in BUILT
+    assert "compression" in drawn_views() and "compression" in BUILT
     data = export(client, f"{SMALL}&format=gif&frames=4&size=320x180&start=0")
     frames = gif_frames(data)
     assert len(frames) == 4 and all(frame.shape == (180, 320, 3) for frame in frames)
@@ -50,7 +50,7 @@ def test_only_the_kept_connections_are_drawn() -> None:
         frame = BUILT["compression"].frame(
             "compression", panel.params, 3, 99, panel.scene, panel.theory
         )
-        picture = np.asarray(RENDERERS["compression"].render(panel, frame, size, THEMES["light"]))
+        picture = np.asarray(renderer_of("compression").render(panel, frame, size, THEMES["light"]))
         assert picture.shape == (270, 480, 3)
         left, top, right, bottom = diagram
         box = picture[top:bottom, left:right]
@@ -71,7 +71,7 @@ def test_the_digits_network_shows_its_pixels_in_both_themes() -> None:
     size = (640, 300)
     left, top, _, bottom = _boxes(size).diagram
     for theme in THEMES.values():
-        picture = np.asarray(RENDERERS["compression"].render(panel, frame, size, theme))
+        picture = np.asarray(renderer_of("compression").render(panel, frame, size, theme))
         assert tuple(picture[0, 0]) == theme.paper
         assert near(picture[top:bottom, left : left + 80], SKY, 60).sum() > 200  # the 8 x 8 map
 

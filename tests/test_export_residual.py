@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.export import prepare
 from app.images import ImageStore
-from app.render import RENDERERS, THEMES
+from app.render import THEMES, drawn_views, renderer_of
 from app.render.residual import BLUE, plan
 from app.render.theme import SKY, VERMILION
 from app.state import parse_state
@@ -40,7 +40,7 @@ def drawn(
     frame: Frame = BUILT["residual"].frame(
         "droppath", panel.params, 0, iteration, panel.scene, panel.theory
     )
-    picture = np.asarray(RENDERERS["residual"].render(panel, frame, size, THEMES[theme]))
+    picture = np.asarray(renderer_of("residual").render(panel, frame, size, THEMES[theme]))
     gates = frame.arrays["gates"]
     assert isinstance(gates, JsonArray)
     theory = panel.theory_json
@@ -65,7 +65,7 @@ def crosses(picture: np.ndarray, batch: int, blocks: int, size: tuple[int, int])
 
 
 def test_the_view_has_a_renderer_and_a_gif_follows_the_gates(client: TestClient) -> None:
-    assert "residual" in RENDERERS and "residual" in BUILT
+    assert "residual" in drawn_views() and "residual" in BUILT
     query = f"{BASE}&p=0.5&format=gif&frames=4&size=640x360"
     data = export(client, query)
     frames = gif_frames(data)

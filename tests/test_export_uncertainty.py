@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.export import prepare
-from app.render import RENDERERS, THEMES
+from app.render import THEMES, renderer_of
 from app.render.uncertainty import BLUE
 from app.state import parse_state
 from dropouts.lab.views import BUILT
@@ -96,14 +96,14 @@ def test_the_drawing_in_both_themes(query: str) -> None:
     panel, frame = _panel(query)
     size = (480, 270)
     for theme in THEMES.values():
-        picture = np.asarray(RENDERERS["uncertainty"].render(panel, frame, size, theme))
+        picture = np.asarray(renderer_of("uncertainty").render(panel, frame, size, theme))
         assert picture.shape == (270, 480, 3)
         assert tuple(picture[-1, -1]) == theme.paper  # a corner outside the drawing
         colours = {tuple(pixel) for pixel in picture.reshape(-1, 3)[::7]}
         assert len(colours) > 50  # passes, band, maps: not a blank panel
     if panel.theory_json["task"] == "regression":
         # The predictive mean is drawn in blue across the plot.
-        light = np.asarray(RENDERERS["uncertainty"].render(panel, frame, size, THEMES["light"]))
+        light = np.asarray(renderer_of("uncertainty").render(panel, frame, size, THEMES["light"]))
         blue = np.all(np.abs(light.astype(int) - np.array(BLUE)) <= 12, axis=-1)
         columns = np.nonzero(blue.any(axis=0))[0]
         assert columns.size > 0.6 * size[0]

@@ -22,7 +22,7 @@ import torch
 from fastapi.testclient import TestClient
 from PIL import Image, ImageSequence
 
-from app.render import RENDERERS, THEMES
+from app.render import THEMES, drawn_views, renderer_of
 from dropouts.lab.registry import get_method, get_view
 from dropouts.lab.views import BUILT
 from dropouts.lab.views.lstm import LSTM_METHODS, VIEW, simulate
@@ -220,7 +220,7 @@ def test_the_theory_places_each_mask() -> None:
 
 
 def test_the_export_draws_the_masks_and_changes_with_the_iteration(client: TestClient) -> None:
-    assert "lstm" in RENDERERS
+    assert "lstm" in drawn_views()
     response = client.get("/api/export?view=lstm&method=rnndrop&format=gif&frames=3&size=480x300")
     assert response.status_code == 200, response.text
     with Image.open(io.BytesIO(response.content)) as gif:
@@ -236,7 +236,7 @@ def test_the_export_draws_the_masks_and_changes_with_the_iteration(client: TestC
         "lstm", get_method("zoneout"), params, VIEW.scene(None), theory, VIEW.theory_json(theory)
     )
     for name in ("light", "contrast"):
-        picture = np.asarray(RENDERERS["lstm"].render(panel, frame, (640, 400), THEMES[name]))
+        picture = np.asarray(renderer_of("lstm").render(panel, frame, (640, 400), THEMES[name]))
         assert picture.shape == (400, 640, 3)
         blue = (np.abs(picture.astype(int) - (0, 114, 178)).sum(axis=-1) < 30).mean()
         assert blue > 0.02  # zoneout's held units, blue

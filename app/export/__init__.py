@@ -35,7 +35,7 @@ from torch import Tensor
 from dropouts.lab.views import BUILT
 
 from ..errors import ApiError
-from ..render import RENDERERS, THEMES, compose
+from ..render import THEMES, compose, drawn_views, renderer_of
 from ..state import LabState
 from .frames import CHUNK, FrameSource, SceneGetter, heading, prepare
 from .options import (
@@ -130,13 +130,13 @@ def render_export(
     check_budget(options)
     if options.stats and options.format != "html":
         options = replace(options, stats=False)  # statistics are the HTML file's alone
-    renderer = RENDERERS.get(state.view)
+    renderer = renderer_of(state.view)
     if renderer is None:  # a view the page shows but the exports cannot draw yet
         raise ApiError(
             422,
             "view",
             f"no export for this view yet: {state.view}",
-            "one of " + ", ".join(RENDERERS),
+            "one of " + ", ".join(drawn_views()),
         )
     panels = prepare(state, picture, scenes)
     view = BUILT[state.view]
@@ -151,7 +151,7 @@ def render_export(
     first_stats: dict[int, list[dict[str, Any]]] = {}
 
     def page(images: list[str], sequence: list[int]) -> bytes:
-        return standalone_html(state, options, panels, images, sequence, records)
+        return standalone_html(state, options, panels, images, sequence, records, renderer.rows)
 
     encoder: Encoder
     if options.format == "gif":

@@ -10,20 +10,30 @@ The player: play / pause, step back and forward, a slider over the frames, the k
 plays and pauses, ← and → step), looping at the export's frames per second; ``#play`` at the end
 of the file's address starts it playing. With ``stats``, a table of this frame's statistics
 against theory and an SVG chart of the dropped fraction (the mask's variance for noise) over the
-exported frames, its marker following the player.
+exported frames, its marker following the player; the rows of that table are the view's own
+(its renderer's ``rows``, :class:`~app.render.base.StatRow`).
+
+The page is ``templates/standalone.html`` (Jinja2, the values escaped here), its style
+``static/css/standalone.css`` and the player's script ``static/js/standalone/player.js`` (a
+classic script, not one of the page's modules), each read once and inlined.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import string
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import jinja2
 
 from dropouts.lab.registry import get_view
 
+from ..config import Settings
 from ..mathml import to_mathml
-from ..render.base import PanelInput
+from ..render.base import PanelInput, StatRow
 from ..render.layout import setting_text
 from .options import ExportOptions, state_query
 
@@ -34,175 +44,27 @@ PANEL_COLOURS = ("var(--c0)", "var(--c1)", "var(--c2)", "var(--c3)")
 CHART_WIDTH, CHART_HEIGHT = 640, 220
 CHART_MARGIN = {"left": 52, "right": 12, "top": 12, "bottom": 36}
 
-STYLE = """
-:root { --ink: #161616; --muted: #4a4a4a; --paper: #fbfbf8; --panel: #ffffff; --line: #d6d6d0;
-  --accent: #0072b2; --accent-ink: #ffffff; --c0: #0072b2; --c1: #e69f00; --c2: #009e73;
-  --c3: #d55e00; color-scheme: light; }
-:root[data-theme="contrast"] { --ink: #ffffff; --muted: #e8e8e8; --paper: #000000;
-  --panel: #0d0d0d; --line: #8a8a8a; --accent: #56b4e9; --accent-ink: #000000; --c0: #56b4e9;
-  --c1: #f0e442; --c2: #009e73; --c3: #e69f00; color-scheme: dark; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--paper); color: var(--ink);
-  font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-  sans-serif; }
-main { max-width: 1200px; margin: 0 auto; padding: 1rem; }
-h1 { font-size: 1.35rem; margin: 0 0 .2rem; }
-h2 { font-size: 1.1rem; margin: 1.2rem 0 .4rem; }
-.setting { margin: 0 0 .6rem; color: var(--muted); }
-figure { margin: 0; }
-#frame { display: block; max-width: 100%; height: auto; image-rendering: pixelated;
-  border: 1px solid var(--line); background: var(--panel); }
-.player { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; margin: .6rem 0; }
-.player button { font: inherit; font-weight: 700; min-width: 2.6rem; padding: .35rem .8rem;
-  border-radius: 8px; border: 1px solid var(--line); background: var(--panel); color: var(--ink);
-  cursor: pointer; }
-.player button#play { background: var(--accent); color: var(--accent-ink);
-  border-color: var(--accent); }
-.player button:focus-visible, .player input:focus-visible { outline: 3px solid #e69f00;
-  outline-offset: 2px; }
-.player input[type=range] { flex: 1 1 14rem; accent-color: var(--accent); }
-.position { font-variant-numeric: tabular-nums; min-width: 12rem; }
-table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: .2rem .7rem .2rem 0; text-align: left; border-bottom: 1px solid var(--line); }
-td.number { text-align: right; }
-.chart { width: 100%; max-width: 640px; height: auto; display: block; }
-.chart text { fill: var(--muted); font-size: 12px; }
-.chart .axis { stroke: var(--line); }
-.chart .marker { stroke: var(--ink); stroke-width: 1.5; }
-.about { border-top: 1px solid var(--line); margin-top: 1rem; }
-.formula { overflow-x: auto; font-size: 1.15rem; }
-.latex, .query { font-size: .85rem; color: var(--muted); word-break: break-all; }
-footer { margin-top: 1.2rem; font-size: .85rem; color: var(--muted); }
-"""
-
-SCRIPT = """
-(() => {
-  "use strict";
-  const images = JSON.parse(document.getElementById("images").textContent);
-  const meta = JSON.parse(document.getElementById("meta").textContent);
-  const frames = meta.frames;
-  const count = frames.length;
-  const $ = (id) => document.getElementById(id);
-  const picture = $("frame");
-  const play = $("play");
-  const scrub = $("scrub");
-  let index = 0;
-  let timer = null;
-  let wanted = 0;
-
-  function fmt(value, digits) {
-    return value === null || value === undefined ? "\\u2013" : Number(value).toFixed(digits ?? 3);
-  }
-
-  function show(next) {
-    index = ((next % count) + count) % count;
-    const frame = frames[index];
-    const url = images[frame.image];
-    const token = ++wanted;
-    // Decode off screen first, then swap: no blank frame between two pictures.
-    const probe = new Image();
-    probe.src = url;
-    probe.decode().catch(() => {}).then(() => {
-      if (token === wanted) {
-        picture.src = url;
-        picture.dataset.frame = String(index);
-      }
-    });
-    picture.alt = `${meta.alt}, iteration ${frame.iteration}`;
-    $("iteration").textContent = String(frame.iteration);
-    $("frame-number").textContent = String(index + 1);
-    scrub.value = String(index);
-    for (const cell of document.querySelectorAll("[data-stat]")) {
-      const panel = Number(cell.dataset.panel);
-      cell.textContent = fmt(frame.stats[panel][cell.dataset.stat], Number(cell.dataset.digits));
-    }
-    const marker = $("marker");
-    if (marker) {
-      const x = meta.chart.left + (count > 1 ? index / (count - 1) : 0) * meta.chart.width;
-      marker.setAttribute("x1", x.toFixed(1));
-      marker.setAttribute("x2", x.toFixed(1));
-    }
-  }
-
-  function setPlaying(playing) {
-    if (playing === (timer !== null)) return;
-    if (playing) {
-      timer = setInterval(() => show(index + 1), 1000 / meta.fps);
-    } else {
-      clearInterval(timer);
-      timer = null;
-    }
-    play.textContent = playing ? "Pause" : "Play";
-    play.setAttribute("aria-pressed", String(playing));
-    play.setAttribute("aria-label", playing ? "pause" : "play");
-  }
-
-  play.addEventListener("click", () => setPlaying(timer === null));
-  $("back").addEventListener("click", () => { setPlaying(false); show(index - 1); });
-  $("forward").addEventListener("click", () => { setPlaying(false); show(index + 1); });
-  scrub.addEventListener("input", () => { setPlaying(false); show(Number(scrub.value)); });
-  document.addEventListener("keydown", (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.key === " " || event.key === "Spacebar") {
-      if (event.target instanceof HTMLButtonElement) return; // the button's own click toggles
-      event.preventDefault();
-      setPlaying(timer === null);
-    } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
-      if (event.target === scrub) return; // the slider steps itself
-      event.preventDefault();
-      setPlaying(false);
-      show(index + (event.key === "ArrowRight" ? 1 : -1));
-    }
-  });
-  show(0);
-  if (location.hash === "#play") setPlaying(true);
-})();
-"""
-
-
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
-DOCUMENT = string.Template(
-    """<!doctype html>
-<html lang="en" data-theme="$theme">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="$policy">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>$title - Dropout Lab</title>
-<link rel="icon" href="data:,">
-<style>$style</style>
-</head>
-<body>
-<main>
-<h1>$title</h1>
-<p class="setting">$setting · seed $seed · image $image</p>
-<figure>
-<img id="frame" src="$first" width="$width" height="$height" alt="$title" data-frame="0">
-</figure>
-<div class="player" role="group" aria-label="player">
-<button id="play" type="button" aria-pressed="false" aria-label="play">Play</button>
-<button id="back" type="button" aria-label="step back">&larr;</button>
-<button id="forward" type="button" aria-label="step forward">&rarr;</button>
-<input id="scrub" type="range" min="0" max="$last" step="1" value="0" aria-label="frame">
-<span class="position">iteration <span id="iteration">$iteration</span> ·
-frame <span id="frame-number">1</span> of $count · $fps / s</span>
-</div>
-$statistics
-$about
-<footer>
-<p>Exported from Dropout Lab: $count frames, the iterations looping over 0-99 as the lab's
-player does; the same state gives the same frames on any machine. Space plays and pauses,
-&larr; and &rarr; step; add #play to the file's address to start it playing.</p>
-<p class="query">$query</p>
-</footer>
-</main>
-<script type="application/json" id="images">$images</script>
-<script type="application/json" id="meta">$meta</script>
-<script>$script</script>
-</body>
-</html>
-"""
-)
+# The file's page, style and script, inlined as they are (the values arrive escaped).
+PAGE = "standalone.html"
+STYLE = Path("css") / "standalone.css"
+SCRIPT = Path("js") / "standalone" / "player.js"
+
+
+@cache
+def _page() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Settings().templates_dir),
+        autoescape=False,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return environment.get_template(PAGE)
+
+
+@cache
+def _static(path: Path) -> str:
+    return (Settings().static_dir / path).read_text(encoding="utf-8")
 
 
 def _script_json(value: Any) -> str:
@@ -212,52 +74,26 @@ def _script_json(value: Any) -> str:
 
 
 def _rows(
-    view: str, panels: list[PanelInput], records: list[dict[str, Any]]
+    declared: tuple[StatRow, ...], panels: list[PanelInput], records: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The statistics table: per row its term, the stat's name, digits, and per panel the
-    expected value (a number, or ``frame:<stat>`` when it changes with the frame)."""
-    if view == "pooling":
-        spec = [
-            ("units dropped", "dropped_fraction", "expected_dropped_fraction", 3),
-            ("windows not won by their max", "changed_fraction", "expected_changed_fraction", 3),
-            (
-                "Monte Carlo mean - weighted pooling, RMS",
-                "mc_rms_error",
-                "frame:mc_rms_expected",
-                4,
-            ),
-        ]
-    elif view == "residual":
-        spec = [
-            ("branches dropped", "dropped_fraction", "expected_dropped_fraction", 3),
-            ("depth, mean over the batch", "depth_mean", "expected_depth", 2),
-            ("output vs test network", "output_change", None, 3),
-        ]
-    else:
-        unit = str(panels[0].theory_json.get("unit", "unit"))
-        spec = [
-            (f"{unit}s dropped", "dropped_fraction", "expected_dropped_fraction", 3),
-            ("mask mean (factor per unit)", "mask_mean", "mask_mean", 3),
-            ("mask variance", "mask_variance", "mask_variance", 3),
-            ("output mean / input mean", "output_mean_ratio", None, 3),
-        ]
-        if any("p_t" in stats for record in records for stats in record["stats"]):
-            spec.append(("p this iteration", "p_t", None, 3))
-    # Only the statistics the view's frames have (the dense view has no mask mean).
+    """The statistics table: of the rows the view declares, those whose statistic the frames
+    have (the dense view has no mask mean); per row its term, the stat's name, digits, and per
+    panel the expected value (a number, or ``frame:<stat>`` when it changes with the frame)."""
     present = {name for record in records for stats in record["stats"] for name in stats}
-    spec = [row for row in spec if row[1] in present]
     rows = []
-    for term, stat, expected, digits in spec:
+    for row in declared:
+        if row.stat not in present:
+            continue
         values: list[Any] = []
         for panel in panels:
-            if expected is None:
+            if row.expected is None:
                 values.append(None)
-            elif expected.startswith("frame:"):
-                values.append(expected)
+            elif row.expected.startswith("frame:"):
+                values.append(row.expected)
             else:
-                value = panel.theory_json.get(expected)
+                value = panel.theory_json.get(row.expected)
                 values.append(float(value) if isinstance(value, int | float) else None)
-        rows.append({"term": term, "stat": stat, "expected": values, "digits": digits})
+        rows.append({"term": row.term, "stat": row.stat, "expected": values, "digits": row.digits})
     return rows
 
 
@@ -391,9 +227,11 @@ def standalone_html(
     images: list[str],
     sequence: list[int],
     records: list[dict[str, Any]],
+    rows: Callable[[PanelInput], tuple[StatRow, ...]],
 ) -> bytes:
     """The file: ``images`` (data URLs) shown in the order ``sequence`` (indices into them),
-    ``records`` each frame's iteration and per-panel statistics."""
+    ``records`` each frame's iteration and per-panel statistics, ``rows`` the view's
+    statistics rows (its renderer's)."""
 
     view_label = get_view(state.view).label
     if state.comparison:
@@ -416,12 +254,10 @@ def standalone_html(
     }
     statistics = ""
     if options.stats:
-        rows = _rows(state.view, panels, records)
+        table = _stats_table(panels, _rows(rows(panels[0]), panels, records))
         chart, geometry = _chart(panels, records)
         meta["chart"] = geometry
-        statistics = (
-            f"<h2>Statistics</h2>{_stats_table(panels, rows)}<h2>Over the frames</h2>{chart}"
-        )
+        statistics = f"<h2>Statistics</h2>{table}<h2>Over the frames</h2>{chart}"
     else:
         meta["frames"] = [
             {k: v for k, v in f.items() if k != "stats"} | {"stats": []} for f in meta["frames"]
@@ -429,11 +265,11 @@ def standalone_html(
     query = "&".join(f"{k}={v}" for k, v in state_query(state, options).items())
     count = len(sequence)
     first = images[sequence[0]]
-    document = DOCUMENT.substitute(
+    document = _page().render(
         theme=options.theme,
         policy=POLICY,
         title=html.escape(title),
-        style=STYLE,
+        style=_static(STYLE),
         setting=html.escape(setting),
         seed=state.seed,
         image=html.escape(state.image),
@@ -449,6 +285,6 @@ def standalone_html(
         query=html.escape(query),
         images=_script_json(images),
         meta=_script_json(meta),
-        script=SCRIPT,
+        script=_static(SCRIPT),
     )
     return document.encode("utf-8")

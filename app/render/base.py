@@ -42,6 +42,41 @@ class PanelInput:
 Renderer = Callable[[PanelInput, Frame, Size, Theme], Image.Image]
 
 
+@dataclass(frozen=True)
+class StatRow:
+    """A row of the standalone file's statistics table: its term, the frame statistic it
+    shows, the number it is measured against (a key of the panel's theory, ``frame:<stat>``
+    when it changes with the frame, or ``None``) and its digits. A row whose statistic no
+    frame has is left out."""
+
+    term: str
+    stat: str
+    expected: str | None
+    digits: int = 3
+
+
+def mask_rows(panel: PanelInput) -> tuple[StatRow, ...]:
+    """The rows of a view whose frames are masks (``panel``: the first panel)."""
+    unit = str(panel.theory_json.get("unit", "unit"))
+    return (
+        StatRow(f"{unit}s dropped", "dropped_fraction", "expected_dropped_fraction"),
+        StatRow("mask mean (factor per unit)", "mask_mean", "mask_mean"),
+        StatRow("mask variance", "mask_variance", "mask_variance"),
+        StatRow("output mean / input mean", "output_mean_ratio", None),
+        StatRow("p this iteration", "p_t", None),
+    )
+
+
+@dataclass(frozen=True)
+class ViewRenderer:
+    """What a view's module here declares as ``RENDERER``: how it draws a panel, the width /
+    height its drawing prefers, and the rows of its statistics (from the first panel)."""
+
+    render: Renderer
+    aspect: Callable[[PanelInput], float]
+    rows: Callable[[PanelInput], tuple[StatRow, ...]] = mask_rows
+
+
 def levels_of(array: BinaryArray | LevelArray) -> tuple[np.ndarray, np.ndarray]:
     """``(index, factors)``: per unit the index of its factor, and the factors, as the page
     decodes them (bits with the kept value in float32; noise quantised as app/wire.py does)."""

@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw
 from dropouts.lab.views.base import BinaryArray, Frame, JsonArray, LevelArray
 
 from . import text
-from .base import PanelInput, Size, levels_of
+from .base import PanelInput, Size, ViewRenderer, levels_of
 from .theme import ORANGE, RGB, SKY, VERMILION, Theme, blend
 
 BLUE: RGB = (0x00, 0x72, 0xB2)
@@ -289,3 +289,6 @@ def render(panel: PanelInput, frame: Frame, size: Size, theme: Theme) -> Image.I
         left = x - text.width(words, face) / 2 if anchor == "centre" else x
         text.draw(draw, (round(left), round(y)), words, face, fill)
     return image
+
+
+RENDERER = ViewRenderer(render, aspect)

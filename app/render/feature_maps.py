@@ -22,7 +22,16 @@ from PIL import Image, ImageDraw
 from dropouts.lab.views.base import BinaryArray, Frame, LevelArray, ValueArray
 
 from . import text
-from .base import PanelInput, Size, canvas, levels_of, nearest, product_table, shade
+from .base import (
+    PanelInput,
+    Size,
+    ViewRenderer,
+    canvas,
+    levels_of,
+    nearest,
+    product_table,
+    shade,
+)
 from .theme import BLACK, DROPPED_UNIT, ORANGE, WARN, WHITE, Theme
 
 
@@ -241,3 +250,11 @@ def render(panel: PanelInput, frame: Frame, size: Size, theme: Theme) -> Image.I
         draw.ellipse(outline, outline=BLACK, width=stroke + halo)
         draw.ellipse([x - radius, y - radius, x + radius, y + radius], outline=ORANGE, width=stroke)
     return image
+
+
+def aspect(panel: PanelInput) -> float:
+    # Four maps across, two down, each with a label line of about a fifth of its height.
+    return 4 * float(panel.scene.info["width"]) / (2 * 1.2 * float(panel.scene.info["height"]))
+
+
+RENDERER = ViewRenderer(render, aspect)

@@ -14,7 +14,16 @@ from PIL import Image
 
 from dropouts.lab.views.base import BinaryArray, Frame, LevelArray, ValueArray
 
-from .base import PanelInput, Size, canvas, fit, levels_of, nearest, product_table
+from .base import (
+    PanelInput,
+    Size,
+    ViewRenderer,
+    canvas,
+    fit,
+    levels_of,
+    nearest,
+    product_table,
+)
 from .theme import Theme
 
 
@@ -57,3 +66,10 @@ def render(panel: PanelInput, frame: Frame, size: Size, theme: Theme) -> Image.I
         output, shown_height, shown_width
     )
     return Image.fromarray(pixels, "RGB")
+
+
+def aspect(panel: PanelInput) -> float:
+    return float(panel.scene.info["width"]) / float(panel.scene.info["height"])
+
+
+RENDERER = ViewRenderer(render, aspect)

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 from dropouts.lab.views.base import BinaryArray, Frame, JsonArray
 
 from . import text
-from .base import PanelInput, Size, nearest
+from .base import PanelInput, Size, ViewRenderer, nearest
 from .theme import RGB, VERMILION, Theme
 
 BLUE: RGB = (0x00, 0x72, 0xB2)
@@ -144,3 +144,6 @@ def render(panel: PanelInput, frame: Frame, size: Size, theme: Theme) -> Image.I
         text.draw(draw, (x, legend_top), label, face, theme.ink)
         x += text.width(label, face) + 2 * swatch
     return image
+
+
+RENDERER = ViewRenderer(render, aspect)

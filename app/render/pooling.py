@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from dropouts.lab.views.base import Frame
 
-from .base import PanelInput, Size, canvas
+from .base import PanelInput, Size, StatRow, ViewRenderer, canvas
 from .theme import BLACK, DROPPED_UNIT, ORANGE, SKY, VERMILION, WHITE, Theme, blend
 
 PAGE_CELL = 24  # the page's canvas pixels per unit: its stroke widths are for this size
@@ -123,3 +123,12 @@ def render(panel: PanelInput, frame: Frame, size: Size, theme: Theme) -> Image.I
     left, top = (size[0] - side) // 2, (size[1] - side) // 2
     pixels[top : top + side, left : left + side] = np.asarray(image)
     return Image.fromarray(pixels, "RGB")
+
+
+ROWS = (
+    StatRow("units dropped", "dropped_fraction", "expected_dropped_fraction"),
+    StatRow("windows not won by their max", "changed_fraction", "expected_changed_fraction"),
+    StatRow("Monte Carlo mean - weighted pooling, RMS", "mc_rms_error", "frame:mc_rms_expected", 4),
+)
+
+RENDERER = ViewRenderer(render, lambda panel: 1.0, lambda panel: ROWS)

@@ -30,7 +30,7 @@ from dropouts.lab.views.base import Frame, JsonArray
 from dropouts.lab.views.residual import ResidualScene
 
 from . import text
-from .base import PanelInput, Size
+from .base import PanelInput, Size, StatRow, ViewRenderer
 from .theme import SKY, VERMILION, Theme, blend
 
 BLUE = (0x00, 0x72, 0xB2)
@@ -368,3 +368,12 @@ def _text(
             x = left + 2.3 * legend_face.size
             text.draw(draw, (round(x), p.legend_top), label, legend_face, theme.ink)
     del panel
+
+
+ROWS = (
+    StatRow("branches dropped", "dropped_fraction", "expected_dropped_fraction"),
+    StatRow("depth, mean over the batch", "depth_mean", "expected_depth", 2),
+    StatRow("output vs test network", "output_change", None),
+)
+
+RENDERER = ViewRenderer(render, aspect, lambda panel: ROWS)

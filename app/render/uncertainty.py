@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw
 from dropouts.lab.views.base import ByteArray, Frame, JsonArray
 
 from . import text
-from .base import PanelInput, Size, canvas
+from .base import PanelInput, Size, ViewRenderer, canvas
 from .theme import ORANGE, RGB, SKY, WHITE, Theme, blend
 
 BLUE: RGB = (0x00, 0x72, 0xB2)
@@ -319,3 +319,6 @@ def _classification(theory: dict[str, Any], frame: Frame, size: Size, theme: The
         shown, caption_face = text.fitted(caption, total, face.size)
         text.draw(draw_text, (left0, top + side + 3), shown, caption_face, theme.muted)
     return image
+
+
+RENDERER = ViewRenderer(render, aspect)

@@ -45,7 +45,7 @@ from ..export import (
     render_export,
 )
 from ..images import ImageStore, StoredImage
-from ..render import RENDERERS
+from ..render import drawn_views, renderer_of
 from ..scenes import SceneCache
 from ..schemas import ErrorOut
 from ..state import LabState, first_values, parse_state
@@ -65,8 +65,8 @@ def _prepared(request: Request, store: ImageStore) -> tuple[LabState, ExportOpti
     """The state, the options and the picture; ``ApiError``/``ParamError`` naming the field."""
     query = _query(request)
     state = parse_state(query, ignore=option_names(query))
-    if state.view not in RENDERERS:  # before any stream: a plain 422
-        drawn = ", ".join(RENDERERS)
+    if renderer_of(state.view) is None:  # before any stream: a plain 422
+        drawn = ", ".join(drawn_views())
         raise ApiError(422, "view", f"no export for this view yet: {state.view}", drawn)
     options = parse_options(query)
     return state, options, store.get(state.image)

@@ -35,7 +35,7 @@ from PIL import Image, ImageDraw
 from dropouts.lab.views.base import Frame, JsonArray
 
 from .. import text
-from ..base import PanelInput, Size
+from ..base import PanelInput, Size, ViewRenderer
 from ..theme import RGB, Theme
 from .diagram import MAX_SUPERSAMPLED, SUPERSAMPLE, Neuron, draw_geometry, place_neurons
 from .marks import (
@@ -79,6 +79,7 @@ __all__ = [
     "PAGE_HEIGHT",
     "PAGE_RADIUS",
     "PAGE_WIDTH",
+    "RENDERER",
     "SUPERSAMPLE",
     "WIDEST_FACTOR",
     "WIDEST_VALUE",
@@ -171,3 +172,6 @@ def aspect(panel: PanelInput) -> float:
     """The page's diagram (520 x 300) with a legend line under it."""
     del panel
     return PAGE_WIDTH / (PAGE_HEIGHT * 1.08)
+
+
+RENDERER = ViewRenderer(render, aspect)
