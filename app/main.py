@@ -21,9 +21,6 @@ from .framing import FramingPolicy
 from .head import HeadAsGet
 from .images import ImageStore
 from .routes import api, export, pages, training
-from .routes import compression as compression_routes
-from .routes import memory as memory_routes
-from .routes import uncertainty as uncertainty_routes
 from .scenes import SceneCache
 from .studies import StudyCache
 
@@ -91,9 +88,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(export.router)
     app.include_router(training.router)
-    app.include_router(compression_routes.router)
-    app.include_router(memory_routes.router)
-    app.include_router(uncertainty_routes.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     return app

@@ -23,7 +23,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -32,7 +32,8 @@ from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
-from dropouts.lab.flights import TrainingBusyError, TrainingCancelledError
+from dropouts.lab.flights import TrainingBusyError, TrainingCancelledError, one_thread
+from dropouts.lab.trained import Work
 
 from .errors import error_body
 
@@ -44,14 +45,13 @@ RETRY_AFTER_S = 2  # a default run takes a second or two
 # competes with the spinning workers of the other threads' teams (measured: a default dense run
 # takes 1.3 s in a worker thread with 2 torch threads on 2 cores, 0.3 s with 1).
 # torch.set_num_threads sets the calling thread's count (and the default of threads that start
-# using torch later), so the worker sets 1 for itself and puts the default back when it ends.
+# using torch later), so the worker sets 1 for itself (one_thread) and puts the process's own
+# count back when it ends (not the count it found: another worker's 1 may be the default now).
 PROCESS_THREADS = torch.get_num_threads()
 
-Post = Callable[[str, Mapping[str, Any]], None]  # post(event name, data)
-Stopped = Callable[[], bool]  # whether the run must stop (the client went away)
-Admit = Callable[[], "Slot | None"]  # a place to train, or None when the process is full
-# The training: posts its events, asks a place before it trains (admit), returns when done.
-Work = Callable[[Post, Stopped, Admit], None]
+# The training's work (post, stopped, admit) is the view's (dropouts.lab.trained.Work): it
+# posts its events, asks a place before it trains (admit: a Slot, or None when the process is
+# full), returns when done.
 
 
 class TrainingRuns:
@@ -119,19 +119,6 @@ def busy_body(runs: TrainingRuns) -> dict[str, dict[str, str]]:
     )
 
 
-@contextlib.contextmanager
-def place_to_train(admit: Admit) -> Iterator[Slot]:
-    """A place among the runs for the ``with`` block (:class:`TrainingBusyError` if none):
-    for work that trains without :mod:`dropouts.lab.flights` (the memory task)."""
-    slot = admit()
-    if slot is None:
-        raise TrainingBusyError
-    try:
-        yield slot
-    finally:
-        slot.release()
-
-
 def event(kind: str, data: Mapping[str, Any]) -> dict[str, str]:
     return {"event": kind, "data": json.dumps(data, separators=(",", ":"))}
 
@@ -193,9 +180,9 @@ async def _events(
             loop.call_soon_threadsafe(queue.put_nowait, (kind, payload))
 
     def run() -> None:
-        torch.set_num_threads(1)
         try:
-            work(post, stop.is_set, runs.acquire)
+            with one_thread(restore=PROCESS_THREADS):
+                work(post, stop.is_set, runs.acquire)
         except TrainingBusyError:
             post("error", busy_body(runs))
         except TrainingCancelledError:
@@ -204,7 +191,6 @@ async def _events(
             log.exception("training failed", exc_info=error)
             post("error", error_body("server", "the training failed; the server keeps serving"))
         finally:
-            torch.set_num_threads(PROCESS_THREADS)
             post(_END, {})
 
     try:

@@ -14,16 +14,17 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from dropouts.lab.flights import NotTrainedError
+from dropouts.lab.views import trainings
 
 from .errors import error_body
 
 RETRY_AFTER_S = 2
-# The training stream of each trained view.
-STREAMS = {
-    "dense": "/api/train",
-    "uncertainty": "/api/train/uncertainty",
-    "compression": "/api/train/compression",
-}
+TRAIN = "/api/train"  # the training stream of every view: ?view=<id>&… (app/routes/training.py)
+DEFAULT_VIEW = "dense"  # /api/train without view: the dense view, as older links mean
+# The training stream of each trained view, by the view's id: its older address where it has
+# one (what pages and scripts already open: dense /api/train, uncertainty
+# /api/train/uncertainty, compression /api/train/compression), else /api/train?view=<id>.
+STREAMS = {view_id: training.alias or TRAIN for view_id, training in trainings().items()}
 STREAM_HEADER = "X-Training-Stream"
 
 
@@ -51,6 +52,8 @@ def stream_url(error: NotTrainedError) -> str | None:
         return None
     view, method, params, seed = error.setting
     query = {"method": method, **{k: _value(v) for k, v in params.items()}, "seed": str(seed)}
+    if STREAMS[view] == TRAIN and view != DEFAULT_VIEW:
+        query = {"view": view, **query}
     return f"{STREAMS[view]}?{urlencode(query)}"
 
 

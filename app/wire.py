@@ -117,7 +117,7 @@ Each view's payload (``GET /api/frames?view=…``; the header also names ``view`
   ``probability``, ``kept_value``, ``meaning`` dropped or held, ``label``, ``rows``), the
   ``naive`` reference's, the expected fractions, ``output_scale`` (RNNDrop's 1/(1-p) on the
   layer output), the table of ``modes`` with their equations and the toy LSTM's constants. No
-  scene. The memory task streams from ``GET /api/train/memory`` (app/routes/memory.py).
+  scene. The memory task streams from ``GET /api/train?view=lstm`` (app/routes/training.py).
 
 - ``residual`` (DropPath on a stack of ``blocks`` residual blocks; a batch of ``batch``
   patches of the picture): per frame ``dropped_fraction`` (of the ``batch`` x ``blocks``

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from app.loopback import serve
-from app.routes.training import snapshot_json
+from dropouts.lab.trained.dense import snapshot_json
 from dropouts.lab.training import TrainingSetup, build_network, train, training_data
 
 SETUP = TrainingSetup("standard", n_train=200, width=64, depth=2, steps=1000, lr=0.01)

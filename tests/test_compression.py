@@ -42,7 +42,6 @@ from dropouts.lab import compression as C
 from dropouts.lab.compression import (
     CHECKPOINTS,
     CompressionSetup,
-    TrainingCancelledError,
     compression_data,
     kept_weights,
     load_digits,
@@ -50,6 +49,7 @@ from dropouts.lab.compression import (
     train,
     trained_compression,
 )
+from dropouts.lab.flights import TrainingCancelledError
 from dropouts.lab.registry import ParamError, get_method, get_view, validate_params
 from dropouts.lab.views.compression import VIEW
 from dropouts.sparse import LinearSVDO

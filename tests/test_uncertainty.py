@@ -28,6 +28,7 @@ from app.config import Settings
 from app.main import create_app
 from dropouts import mc
 from dropouts.lab import uncertainty as U
+from dropouts.lab.flights import TrainingCancelledError
 from dropouts.lab.registry import (
     ParamError,
     get_method,
@@ -323,7 +324,7 @@ def test_concurrent_callers_of_a_setting_wait_for_one_run(
 
 def test_a_cancelled_run_is_not_cached_and_a_cached_one_replays() -> None:
     setup = U.UncertaintySetup(steps=200, seed=777)
-    with pytest.raises(U.TrainingCancelledError):
+    with pytest.raises(TrainingCancelledError):
         U.trained_model(setup, cancelled=lambda: True)
     seen: list[int] = []
     model = U.trained_model(setup, progress=lambda s: seen.append(s.step))

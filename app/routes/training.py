@@ -1,15 +1,16 @@
-"""The dense view's training run over Server-Sent Events: the network with a dropout method and
-without, trained side by side in the server (:mod:`dropouts.lab.training`).
+"""Training in the server over Server-Sent Events: one route for every view that trains.
 
-``GET /api/train?method=…&<the method's parameters>&<the dense view's parameters>&seed=…``
-validates everything against the registry first (a bad query is a plain 4xx JSON answer naming
-the field), then streams:
+``GET /api/train?view=<id>&method=…&<the method's and the view's parameters>&seed=…`` looks up
+the view's declared training (:attr:`dropouts.lab.views.base.View.training`,
+:mod:`dropouts.lab.trained`), validates everything against the registry first (a bad query is
+a plain 4xx JSON answer naming the field; a view that trains nothing names ``view`` and the
+views that train), then streams what the training declares: its first events at once (the
+setup and the data), then its progress as it trains, then ``done`` (or ``error`` with the
+usual error body if training failed).
 
-- ``info`` at once, before any training step: the setup and the data (the page plots the
-  points while the networks train);
-- ``snapshot`` at step 0 and then every few steps (:func:`dropouts.lab.training.snapshot_steps`):
-  both networks' losses, accuracies and decision boundaries;
-- ``done`` after the last step (or ``error`` with the usual error body if training failed).
+Without ``view`` it is the dense view, as older links mean (``/api/train?method=standard…``).
+Each training's older address (``/api/train/uncertainty``, ``/api/train/compression``,
+``/api/train/memory``) is an alias: the same handler, the view fixed.
 
 There is no job registry: the run lives on its request alone and is decided by its query, so
 any worker can serve it and the same query replays it. It trains in a worker thread that stops
@@ -20,140 +21,110 @@ answer is 503 with ``Retry-After``. ``GET /api/train/runs`` says how many are tr
 
 from __future__ import annotations
 
-import logging
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-import torch
 from fastapi import APIRouter, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from dropouts.lab.registry import SEED, get_method, get_view
-from dropouts.lab.training import (
-    DENSE_RUNS,
-    GRID,
-    Snapshot,
-    TrainingData,
-    TrainingSetup,
-    activation_of,
-    dense_methods,
-    snapshot_steps,
-    training_data,
-)
-from dropouts.lab.training.run import check_training_budget
+from dropouts.lab.registry import SEED, get_view, validate_view_params
+from dropouts.lab.trained import Training
+from dropouts.lab.views import BUILT, trainings
 
 from ..errors import ApiError
 from ..schemas import ErrorOut
-from ..streaming import Admit, Post, Stopped, runs_of, stream_run
-from .api import method_params
+from ..state import first_values
+from ..streaming import runs_of, stream_run
+from ..untrained import DEFAULT_VIEW
+from ..untrained import TRAIN as PATH
+from .api import lookup_method, method_params
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
-log = logging.getLogger("dropout_lab")
 
-DECIMALS = 4  # coordinates and losses in the events
-
-
-# ---------------------------------------------------------------- the events' payloads
-
-
-def _rounded(values: list[float], decimals: int = DECIMALS) -> list[float]:
-    return [round(value, decimals) for value in values]
-
-
-def info_json(setup: TrainingSetup, data: TrainingData) -> dict[str, Any]:
-    """The ``info`` event: the setup (the method's parameters, the training parameters under
-    the registry's names, the seed), the snapshot steps, the grid and its extent
-    ``[x_min, x_max, y_min, y_max]``, and the points ``{"x": [[x, y], …], "y": [label, …]}``
-    of the training and the test set."""
-
-    def points(x: Any, y: Any) -> dict[str, Any]:
-        return {
-            "x": [_rounded(row) for row in x.double().tolist()],
-            "y": [int(label) for label in y.tolist()],
-        }
-
-    return {
-        "method": setup.method,
-        "params": setup.method_params,
-        "training": setup.view_params(),
-        "seed": setup.seed,
-        "n_test": setup.n_test,
-        "activation": activation_of(setup.method),
-        "steps": setup.steps,
-        "snapshot_steps": list(snapshot_steps(setup)),
-        "grid": GRID,
-        "extent": list(data.extent),
-        "train": points(data.x_train, data.y_train),
-        "test": points(data.x_test, data.y_test),
-    }
-
-
-def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
-    """The ``snapshot`` event: ``step`` and, for ``dropout`` and ``baseline``, the eval-mode
-    ``train_loss``, ``test_loss``, ``train_accuracy``, ``test_accuracy``, the training-mode
-    ``objective`` of the last step (null at step 0) and ``boundary``: G rows (y from y_min up)
-    of G values (x from x_min right) of P(class 1), in whole percents (0-100)."""
-
-    def network(name: str) -> dict[str, Any]:
-        shot = getattr(snapshot, name)
-        percent = shot.boundary.mul(100).round_().to(torch.int32)
-        return {
-            "train_loss": round(shot.train_loss, DECIMALS),
-            "test_loss": round(shot.test_loss, DECIMALS),
-            "train_accuracy": round(shot.train_accuracy, DECIMALS),
-            "test_accuracy": round(shot.test_accuracy, DECIMALS),
-            "objective": None if shot.objective is None else round(shot.objective, DECIMALS),
-            "boundary": percent.tolist(),
-        }
-
-    return {"step": snapshot.step, "dropout": network("dropout"), "baseline": network("baseline")}
-
-
-# ---------------------------------------------------------------- the endpoints
-
+# The views that train, by id, and their trainings.
+TRAINED: dict[str, Training] = trainings()
+NOT_VIEW_PARAMS = frozenset({"seed", "view"})  # of a training that takes no method
 
 Seed = Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)]
+Method = Annotated[
+    str | None,
+    Query(description="A method of the view (the view's default when it has one)."),
+]
+STREAM_DOC = {
+    "response_class": EventSourceResponse,
+    "responses": {200: {"content": {"text/event-stream": {}}}},
+}
+
+
+def _training(view_id: str) -> Training:
+    training = TRAINED.get(view_id)
+    if training is None:
+        known = "no view" if view_id not in BUILT else "the view trains nothing:"
+        raise ApiError(422, "view", f"{known} {view_id!r}", ", ".join(TRAINED))
+    return training
+
+
+def serve(request: Request, view_id: str, method: str | None, seed: int) -> Response:
+    """The training stream of view ``view_id``: validated, then streamed."""
+    training = _training(view_id)
+    view, spec = BUILT[view_id], get_view(view_id)
+    method_id: str | None = None
+    if training.takes_method:
+        method_id = method or training.default_method
+        if method_id is None:
+            raise ApiError(422, "method", "a method is required", ", ".join(view.methods))
+        training.check_method(method_id)
+        chosen = lookup_method(method_id, view)
+        method_id = chosen.id
+        params = method_params(request, chosen, spec)
+    else:
+        query = first_values(request.query_params.multi_items())
+        given = {key: value for key, value in query.items() if key not in NOT_VIEW_PARAMS}
+        params = validate_view_params(spec, given)
+    stream = training.stream(method_id, params, seed)
+    return stream_run(request, stream.first, stream.work, trains=stream.trains)
 
 
 @router.get(
     "/train",
-    summary="Train the dense network with the method and without, side by side (SSE)",
-    response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    summary="Train a view's network in the server and stream its progress (SSE)",
+    **STREAM_DOC,  # type: ignore[arg-type]
 )
 async def get_train(
     request: Request,
-    method: Annotated[str, Query(description="A method with the dense view.")],
+    view: Annotated[
+        str | None,
+        Query(description="A view that trains: " + ", ".join(TRAINED) + " (dense when absent)."),
+    ] = None,
+    method: Method = None,
     seed: Seed = 0,
 ) -> Response:
-    """Also takes the method's parameters (``p=0.3``…) and the dense view's (``dataset``,
-    ``noise``, ``n_train``, ``train_width``, ``train_depth``, ``steps``, ``lr``; the
-    diagram's ``network``, ``width`` and ``depth`` are accepted and ignored), as listed by
-    ``/api/methods``. Events: ``info`` (the setup and the data), ``snapshot`` (both networks
-    at a step), ``done`` ``{"step"}``, or ``error`` ``{"error": {…}}``. Close the request to
-    stop the run. 503 with ``Retry-After`` when the server trains its limit of runs already."""
-    allowed = ", ".join(dense_methods())
-    try:
-        chosen = get_method(method)
-    except KeyError:
-        raise ApiError(422, "method", f"unknown method {method!r}", allowed) from None
-    if "dense" not in chosen.views:
-        raise ApiError(422, "method", f"{chosen.id} does not train in the dense view", allowed)
-    params = method_params(request, chosen, get_view("dense"))
-    setup = TrainingSetup.from_params(chosen.id, params, seed)
-    check_training_budget(setup)  # a plain 422 naming the field, before any stream
-    data = training_data(setup)
+    """Also takes the method's parameters (``p=0.3``…) and the view's, as listed by
+    ``/api/methods`` (the lstm view's memory task takes no method). Events: the view's first
+    events (``info``: the setup and the data), its progress (``snapshot`` or ``progress``, and
+    the memory task's ``trained``), then ``done``, or ``error`` ``{"error": {…}}``. Close the
+    request to stop the run. 503 with ``Retry-After`` when the server trains its limit of runs
+    already."""
+    return serve(request, view or DEFAULT_VIEW, method, seed)
 
-    def work(post: Post, stopped: Stopped, admit: Admit) -> None:
-        def progress(snapshot: Snapshot) -> None:
-            if not stopped():
-                post("snapshot", snapshot_json(snapshot))
 
-        run = DENSE_RUNS.get(setup, progress=progress, cancelled=stopped, admit=admit)
-        if not stopped():
-            post("done", {"step": run.snapshots[-1].step})
+def _alias(view_id: str) -> Callable[[Request, str | None, int], Awaitable[Response]]:
+    async def get_alias(request: Request, method: Method = None, seed: Seed = 0) -> Response:
+        return serve(request, view_id, method, seed)
 
-    trains = DENSE_RUNS.ready(setup) is None and DENSE_RUNS.progress(setup) is None
-    return stream_run(request, [("info", info_json(setup, data))], work, trains=trains)
+    get_alias.__doc__ = f"``{PATH}?view={view_id}&…``, at its older address."
+    return get_alias
+
+
+for _view_id, _training_of in TRAINED.items():
+    if _training_of.alias is not None and _training_of.alias != PATH:
+        router.add_api_route(
+            _training_of.alias.removeprefix("/api"),
+            _alias(_view_id),
+            methods=["GET"],
+            summary=f"Train {_training_of.summary} (SSE; {PATH}?view={_view_id})",
+            **STREAM_DOC,  # type: ignore[arg-type]
+        )
 
 
 @router.get("/train/runs", summary="How many training runs this process trains now")

@@ -15,7 +15,7 @@ trained yet is then :class:`NotTrainedError` instead of minutes of training insi
 
 Training is admitted by the caller (``admit``): a leader asks for a place before it trains and
 frees it when its training has really ended, not when its client left, so that a bound on runs
-bounds the CPU.
+bounds the CPU. Every run trains in one torch thread (:func:`one_thread`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
+
+import torch
 
 K = TypeVar("K", bound=Hashable)
 E = TypeVar("E")
@@ -57,6 +59,22 @@ class NotTrainedError(Exception):
         self.name, self.progress = name, progress
         # (view, method, parameters, seed) of the request, set by whoever knows them.
         self.setting: tuple[str, str, dict[str, object], int] | None = None
+
+
+@contextmanager
+def one_thread(restore: int | None = None) -> Iterator[None]:
+    """Torch ops of the calling thread in ONE thread, put back on exit (to ``restore`` when
+    given, else to the count it had). OpenMP's count is per thread: other threads are not
+    affected. The networks trained here are small: a second thread only adds synchronisation
+    (and on a busy machine its spinning costs far more than it gains), and the same thread
+    count gives the same sums in the same order, so the same setup gives the same numbers
+    whoever trains it (a training stream's worker or a request's own thread)."""
+    previous = torch.get_num_threads() if restore is None else restore
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 _TRAINING_ALLOWED: ContextVar[bool] = ContextVar("dropouts_training_allowed", default=True)

@@ -27,18 +27,16 @@ probability ``p``; only where and when the mask acts differs:
 Accuracy is measured at test time (the modes' test-time rules: no mask; zoneout's
 expectation) on :data:`N_TEST` fixed test sequences. Everything is decided by the
 :class:`MemorySetup` and the mode: the same setup gives the same checkpoints on every run (one
-torch thread, same torch version). :func:`trained_mode` memoises finished runs. Nothing here
-knows about HTTP.
+torch thread, same torch version). :func:`trained_mode` memoises finished runs
+(:data:`MEMORY_RUNS`, single-flight: :mod:`dropouts.lab.flights`). Nothing here knows about
+HTTP.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -46,19 +44,19 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from dropouts.lab.flights import TrainingCancelledError
+from dropouts.lab.flights import Cancelled, Flights, Publish, TrainingCancelledError, one_thread
 from dropouts.lab.registry import ParamError, ParamValue, get_view, validate_view_params
 from dropouts.rnn import MODES, DropoutLSTM, Mode
 
 __all__ = [
     "MEMORY_MODES",
     "MEMORY_PARAMS",
+    "MEMORY_RUNS",
     "MODE_NAMES",
     "MemoryCheckpoint",
     "MemoryNetwork",
     "MemoryRun",
     "MemorySetup",
-    "TrainingCancelledError",
     "accuracy_by_distance",
     "checkpoint_steps",
     "held_out_symbols",
@@ -304,18 +302,6 @@ class MemoryRun:
         return self.checkpoints[-1].accuracy
 
 
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Train in one torch thread (as the app's training streams do): the same thread count
-    gives the same numbers whoever trains the run, and tiny matrices gain nothing from more."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def train_mode(
     setup: MemorySetup,
     mode: Mode,
@@ -330,7 +316,7 @@ def train_mode(
         raise ParamError("mode", f"unknown mode {mode!r}", ", ".join(MEMORY_MODES))
     reported = set(checkpoint_steps(setup))
     checkpoints: list[MemoryCheckpoint] = []
-    with _one_thread():
+    with one_thread():
         network = MemoryNetwork(setup, mode, _generator(setup.seed, mode, "masks"))
         batches = _generator(setup.seed, setup.k, setup.symbols, "batches")  # same for all modes
         test = held_out_symbols(setup)
@@ -364,8 +350,18 @@ def train_mode(
     return MemoryRun(setup, mode, tuple(checkpoints))
 
 
-_RUNS: OrderedDict[tuple[MemorySetup, Mode], MemoryRun] = OrderedDict()
-_RUNS_LOCK = threading.Lock()
+def _train_remembered(
+    key: tuple[MemorySetup, Mode], publish: Publish[MemoryCheckpoint], cancelled: Cancelled
+) -> MemoryRun:
+    setup, mode = key
+    return train_mode(setup, mode, progress=publish, cancelled=cancelled)
+
+
+# The runs, one per setup and mode at a time (two streams of a page share it), the last
+# CACHE_RUNS remembered.
+MEMORY_RUNS: Flights[tuple[MemorySetup, Mode], MemoryCheckpoint, MemoryRun] = Flights(
+    "lstm", _train_remembered, history=lambda run: run.checkpoints, size=CACHE_RUNS
+)
 
 
 def trained_mode(
@@ -375,21 +371,7 @@ def trained_mode(
     progress: Callable[[MemoryCheckpoint], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> MemoryRun:
-    """:func:`train_mode`, memoised (the last :data:`CACHE_RUNS` finished runs): a cached run
-    passes all its checkpoints to ``progress`` at once. A cancelled run is not cached; two
-    callers of the same run at once both train it (the same result)."""
-    key = (setup, mode)
-    with _RUNS_LOCK:
-        run = _RUNS.get(key)
-        if run is not None:
-            _RUNS.move_to_end(key)
-    if run is None:
-        run = train_mode(setup, mode, progress=progress, cancelled=cancelled)
-        with _RUNS_LOCK:
-            _RUNS[key] = run
-            while len(_RUNS) > CACHE_RUNS:
-                _RUNS.popitem(last=False)
-    elif progress is not None:
-        for checkpoint in run.checkpoints:
-            progress(checkpoint)
-    return run
+    """:func:`train_mode`, memoised (:data:`MEMORY_RUNS`): a remembered run passes all its
+    checkpoints to ``progress`` at once; a caller of a run under way follows it. A cancelled
+    run is not remembered."""
+    return MEMORY_RUNS.get((setup, mode), progress=progress, cancelled=cancelled)

@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
@@ -44,7 +43,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from dropouts.lab.flights import Cancelled, Flights, Publish, TrainingCancelledError
+from dropouts.lab.flights import (
+    Cancelled,
+    Flights,
+    Publish,
+    TrainingCancelledError,
+    one_thread,
+)
 from dropouts.lab.registry import ParamError, ParamValue, get_method, get_view, validate_view_params
 from dropouts.lab.training import grid_points, make_dataset
 from dropouts.mc import MCPrediction, _classification_prediction, _regression_prediction
@@ -59,7 +64,6 @@ __all__ = [
     "UNCERTAINTY_RUNS",
     "Snapshot",
     "TrainedModel",
-    "TrainingCancelledError",
     "UncertaintySetup",
     "build_network",
     "draw_masks",
@@ -638,20 +642,6 @@ def train(
     stream's); the matrices are too small to gain from more threads anyway."""
     with one_thread():
         return _train(setup, progress, cancelled)
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Torch ops of the calling thread in one thread (OpenMP's count is per thread: others are
-    not affected), put back on exit. These networks are small: a second thread only adds
-    synchronisation, and on a busy machine its spinning costs far more than it gains (a frame
-    measured 6 ms in one thread, 190 ms in two beside other busy processes)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(

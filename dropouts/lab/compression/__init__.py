@@ -22,7 +22,7 @@ dropouts.lab.compression import …`` works as before; patch a module attribute 
   threshold (:func:`kept_weights`, :func:`kept_neurons`, :func:`pruning`, :func:`curve`);
 - :mod:`~dropouts.lab.compression.run`: the training loop (:func:`train`), :class:`CompressionRun`,
   and the memoised, shared runs (:func:`trained_compression`; cancelled with
-  :class:`TrainingCancelledError`).
+  :class:`dropouts.lab.flights.TrainingCancelledError`).
 
 Nothing here knows about HTTP.
 """
@@ -63,7 +63,6 @@ from dropouts.lab.compression.run import COMPRESSION_RUNS as COMPRESSION_RUNS
 from dropouts.lab.compression.run import SBP_LR_SCALE as SBP_LR_SCALE
 from dropouts.lab.compression.run import (
     CompressionRun,
-    TrainingCancelledError,
     check_training_budget,
     estimated_seconds,
     train,
@@ -90,7 +89,6 @@ __all__ = [
     "CompressionRun",
     "CompressionSetup",
     "Pruning",
-    "TrainingCancelledError",
     "accuracy",
     "alive_neurons",
     "check_training_budget",

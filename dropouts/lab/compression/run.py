@@ -23,8 +23,7 @@ whichever caller trains it. Nothing here knows about HTTP.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -49,7 +48,13 @@ from dropouts.lab.compression.setup import (
     _generator,
     checkpoint_steps,
 )
-from dropouts.lab.flights import Cancelled, Flights, Publish, TrainingCancelledError
+from dropouts.lab.flights import (
+    Cancelled,
+    Flights,
+    Publish,
+    TrainingCancelledError,
+    one_thread,
+)
 from dropouts.lab.registry import ParamValue, get_view
 from dropouts.sparse import LinearSVDO, elbo_loss
 
@@ -58,7 +63,6 @@ __all__ = [
     "COMPRESSION_RUNS",
     "SBP_LR_SCALE",
     "CompressionRun",
-    "TrainingCancelledError",
     "check_training_budget",
     "estimated_seconds",
     "train",
@@ -107,18 +111,6 @@ class CompressionRun:
     @property
     def final(self) -> Checkpoint:
         return self.checkpoints[-1]
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Train in one torch thread (as the app's training streams do): the matrices are small,
-    and the same thread count gives the same numbers whoever trains the run."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 # The run's time, modelled on one core of a 2-core machine like the CI's (fitted to runs
@@ -171,7 +163,7 @@ def train(
     ``cancelled`` is asked before every step (``TrainingCancelledError``). A setting over
     the budget is refused before it starts (:func:`check_training_budget`)."""
     check_training_budget(setup)
-    with _one_thread():
+    with one_thread():
         return _train(setup, progress, cancelled)
 
 

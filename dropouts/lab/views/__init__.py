@@ -8,6 +8,7 @@ with a ``VIEW`` object (a :class:`~dropouts.lab.views.base.View`) and one ES mod
 
 from __future__ import annotations
 
+from dropouts.lab.trained import Training
 from dropouts.lab.views.base import View
 from dropouts.lab.views.compression import VIEW as COMPRESSION
 from dropouts.lab.views.dense import VIEW as DENSE
@@ -34,6 +35,11 @@ def built_view(view_id: str) -> View[object]:
         return BUILT[view_id]
     except KeyError:
         raise KeyError(f"no {view_id!r} view is built; built: {', '.join(BUILT)}") from None
+
+
+def trainings() -> dict[str, Training]:
+    """The built views that train a network (:attr:`View.training`), by id, in order."""
+    return {view_id: view.training for view_id, view in BUILT.items() if view.training is not None}
 
 
 def views_of(method_id: str, declared: tuple[str, ...]) -> tuple[str, ...]:

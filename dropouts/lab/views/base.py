@@ -26,6 +26,7 @@ from torch import Tensor
 
 from dropouts.lab.registry import ParamValue
 from dropouts.lab.stopping import checkpoint
+from dropouts.lab.trained.base import Training
 
 Json = Any  # a value ``json.dumps`` accepts: numbers, strings, None, lists and dicts of them
 
@@ -120,7 +121,8 @@ class View(ABC, Generic[Theory]):
     """One way of showing methods: ``id`` as in the registry's ``views``, the methods it shows.
 
     Subclasses implement :meth:`scene`, :meth:`theory`, :meth:`theory_json` and :meth:`frame`;
-    they stay pure torch (no HTTP), like the rest of :mod:`dropouts`.
+    they stay pure torch (no HTTP), like the rest of :mod:`dropouts`. A view that shows a
+    network trained in the server declares how (:attr:`training`).
     """
 
     id: ClassVar[str]
@@ -128,6 +130,9 @@ class View(ABC, Generic[Theory]):
     needs_image: ClassVar[bool] = True
     # The highest iteration a request may ask for; None: the app's own limit.
     max_iteration: ClassVar[int | None] = None
+    # How the view trains the network it shows (its setup, run and events:
+    # :mod:`dropouts.lab.trained`); None: it trains nothing.
+    training: ClassVar[Training | None] = None
 
     def shows(self, method_id: str) -> bool:
         return method_id in self.methods

@@ -50,6 +50,7 @@ from dropouts.lab.compression import (
     trained_compression,
 )
 from dropouts.lab.registry import ParamValue
+from dropouts.lab.trained.compression import TRAINING
 from dropouts.lab.views.base import (
     Array,
     BinaryArray,
@@ -131,6 +132,7 @@ class CompressionView(View[CompressionTheory]):
     methods: ClassVar[tuple[str, ...]] = ("compression",)
     needs_image: ClassVar[bool] = False
     max_iteration: ClassVar[int | None] = CHECKPOINTS
+    training = TRAINING
 
     def scene(self, picture: Tensor | None) -> Scene:
         del picture  # the view draws no picture

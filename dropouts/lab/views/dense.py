@@ -37,6 +37,7 @@ from torch import Tensor
 from dropouts import functional as F
 from dropouts.functional.elementwise import SELU_ALPHA_PRIME
 from dropouts.lab.registry import ParamValue
+from dropouts.lab.trained.dense import TRAINING
 from dropouts.lab.views.base import (
     Array,
     Frame,
@@ -503,6 +504,7 @@ class DenseView(View[DenseTheory]):
     id: ClassVar[str] = "dense"
     methods: ClassVar[tuple[str, ...]] = DENSE_METHODS
     needs_image: ClassVar[bool] = False
+    training = TRAINING  # the network of network=trained
 
     def __init__(self) -> None:
         self._theories: OrderedDict[Any, DenseTheory] = OrderedDict()

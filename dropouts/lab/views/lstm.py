@@ -43,6 +43,7 @@ from torch import Tensor
 
 from dropouts.lab.memory import MODE_NAMES
 from dropouts.lab.registry import ParamValue
+from dropouts.lab.trained.memory import TRAINING
 from dropouts.lab.views.base import (
     Array,
     BinaryArray,
@@ -366,6 +367,7 @@ class LSTMView(View[LSTMTheory]):
     id: ClassVar[str] = "lstm"
     methods: ClassVar[tuple[str, ...]] = LSTM_METHODS
     needs_image: ClassVar[bool] = False
+    training = TRAINING  # the memory task
 
     def scene(self, picture: Tensor | None) -> Scene:
         del picture  # the LSTM reads its own sequences

@@ -46,6 +46,7 @@ from torch import Tensor
 
 from dropouts.lab import uncertainty as U
 from dropouts.lab.registry import ParamValue
+from dropouts.lab.trained.uncertainty import TRAINING
 from dropouts.lab.views.base import (
     Array,
     ByteArray,
@@ -262,6 +263,7 @@ class UncertaintyView(View[UncertaintyTheory]):
     id: ClassVar[str] = "uncertainty"
     methods: ClassVar[tuple[str, ...]] = ("mc_dropout",)
     needs_image: ClassVar[bool] = False
+    training = TRAINING
 
     def __init__(self) -> None:
         self._theories: OrderedDict[Any, UncertaintyTheory] = OrderedDict()

@@ -1,41 +1,37 @@
-"""The uncertainty view's training run over Server-Sent Events: the small network trained with
-dropout in the server (:mod:`dropouts.lab.uncertainty`), on :func:`app.streaming.stream_run`.
+"""The uncertainty view's training: the small network trained with dropout whose Monte Carlo
+passes estimate the predictive distribution (:mod:`dropouts.lab.uncertainty`; Gal and
+Ghahramani, 2016, "Dropout as a Bayesian Approximation: Representing Model Uncertainty in Deep
+Learning", ICML).
 
-``GET /api/train/uncertainty?method=mc_dropout&<p, T>&<the uncertainty view's parameters>&seed=…``
-validates everything against the registry first (a bad query is a plain 4xx JSON answer naming
-the field), then streams:
+Its stream (``/api/train?view=uncertainty&…``, or ``/api/train/uncertainty?…``):
 
 - ``info`` at once, before any training step: the setup, ``τ``, the snapshot steps and the
   data (the page plots the points while the network trains);
 - ``snapshot`` at step 0 and then every few steps: the eval-mode losses (and accuracies), the
   training objective, and the Monte Carlo estimate of 20 passes on the grid;
-- ``done`` after the last step (or ``error`` with the usual error body if training failed).
+- ``done`` ``{"step"}`` after the last step.
 
-The network trained is the one the frames of ``/api/frames?view=uncertainty`` use: both go
-through :func:`dropouts.lab.uncertainty.trained_model` (memoised by setting and seed; a request for
-a setting under training waits for that run). A setting trained already is replayed from its
-record at once. The run stops at the next step when the client goes away, and counts among the
-process's ``Settings.max_training_runs`` (503 with ``Retry-After`` past it).
+The network is the one the frames of the uncertainty view use: both go through
+:data:`dropouts.lab.uncertainty.UNCERTAINTY_RUNS`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Query, Request, Response
-from sse_starlette import EventSourceResponse
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from dropouts.lab import uncertainty as U
-from dropouts.lab.registry import SEED, get_view
-from dropouts.lab.views import BUILT
-
-from ..schemas import ErrorOut
-from ..streaming import Admit, Post, Stopped, stream_run
-from .api import lookup_method, method_params
-
-router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
-
-DECIMALS = 4
+from dropouts.lab.flights import Admit
+from dropouts.lab.registry import ParamValue
+from dropouts.lab.trained.base import (
+    DECIMALS,
+    Post,
+    Stopped,
+    Stream,
+    Training,
+    follow,
+    needs_training,
+)
 
 
 def _rounded(values: Any, decimals: int = DECIMALS) -> Any:
@@ -109,43 +105,28 @@ def snapshot_json(snapshot: U.Snapshot, task: str) -> dict[str, Any]:
     return out | {"boundary": snapshot.mean.mul(100).round().int().tolist()}
 
 
-Seed = Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)]
+class UncertaintyTraining(Training):
+    """The network of :class:`~dropouts.lab.uncertainty.UncertaintySetup` (``mc_dropout``)."""
 
+    alias: ClassVar[str | None] = "/api/train/uncertainty"
+    default_method: ClassVar[str | None] = "mc_dropout"
+    summary: ClassVar[str] = "the uncertainty view's network with dropout"
 
-@router.get(
-    "/train/uncertainty",
-    summary="Train the uncertainty view's network with dropout (SSE)",
-    response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
-)
-async def get_train_uncertainty(
-    request: Request,
-    method: Annotated[str, Query(description="A method with the uncertainty view.")] = "mc_dropout",
-    seed: Seed = 0,
-) -> Response:
-    """Also takes the method's parameters (``p``, ``T``) and the uncertainty view's (``task``,
-    ``n_train``, ``noise``, ``dataset``, ``steps``, ``weight_decay``, ``lengthscale``), as
-    listed by ``/api/methods``. Events: ``info`` (the setup and the data), ``snapshot`` (the
-    network at a step), ``done`` ``{"step"}``, or ``error`` ``{"error": {…}}``.
-    Close the request to stop the run. 503 with ``Retry-After`` when the server trains its
-    limit of runs already."""
-    chosen = lookup_method(method, BUILT["uncertainty"])
-    params = method_params(request, chosen, get_view("uncertainty"))
-    setup = U.UncertaintySetup.from_params(params, seed)
-    lengthscale = float(params["lengthscale"])  # type: ignore[arg-type]
-    data = U.make_data(setup)
+    def stream(self, method_id: str | None, params: Mapping[str, ParamValue], seed: int) -> Stream:
+        setup = U.UncertaintySetup.from_params(params, seed)
+        lengthscale = float(params["lengthscale"])  # type: ignore[arg-type]
+        data = U.make_data(setup)
 
-    def work(post: Post, stopped: Stopped, admit: Admit) -> None:
-        def progress(snapshot: U.Snapshot) -> None:
+        def work(post: Post, stopped: Stopped, admit: Admit) -> None:
+            def event(snapshot: U.Snapshot) -> tuple[str, dict[str, Any]]:
+                return "snapshot", snapshot_json(snapshot, setup.task)
+
+            model = follow(U.UNCERTAINTY_RUNS, setup, post, stopped, admit, event)
             if not stopped():
-                post("snapshot", snapshot_json(snapshot, setup.task))
+                post("done", {"step": model.history[-1].step})
 
-        runs = U.UNCERTAINTY_RUNS
-        model = runs.get(setup, progress=progress, cancelled=stopped, admit=admit)
-        if not stopped():
-            post("done", {"step": model.history[-1].step})
+        first = [("info", info_json(setup, data, lengthscale))]
+        return Stream(first, work, trains=needs_training(U.UNCERTAINTY_RUNS, setup))
 
-    runs = U.UNCERTAINTY_RUNS
-    trains = runs.ready(setup) is None and runs.progress(setup) is None
-    first = [("info", info_json(setup, data, lengthscale))]
-    return stream_run(request, first, work, trains=trains)
+
+TRAINING = UncertaintyTraining()
