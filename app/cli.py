@@ -31,10 +31,11 @@ from dropouts.lab.registry import ParamError
 from .config import Settings
 from .errors import ApiError
 from .export import EXPORT_OPTIONS, FORMATS, option_names, parse_options, render_export
+from .grammar import DEFAULTS, ITERATIONS, PANELS
 from .images import SAMPLES, ImageStore, normalise, upload_id
 from .serve import DEFAULT_HOST, DEFAULT_PORT, default_workers
 from .serve import serve as serve_app
-from .state import PANELS, parse_state
+from .state import parse_state
 
 EXTENSIONS = {".gif": "gif", ".mp4": "mp4", ".html": "html", ".htm": "html"}
 # Query fields this command spells otherwise (--start is the state's first iteration, i).
@@ -65,11 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--view", help="the view (the method's first when absent)")
     render.add_argument(
         "--image",
-        default="cat",
+        default=DEFAULTS.image,
         help="a sample (" + ", ".join(s.id for s in SAMPLES) + ") or the path of a picture",
     )
-    render.add_argument("--seed", help="the seed (default 0)")
-    render.add_argument("--start", help="the first iteration, 0-99 (default 0)")
+    render.add_argument("--seed", help=f"the seed (default {DEFAULTS.seed})")
+    render.add_argument(
+        "--start", help=f"the first iteration, 0-{ITERATIONS - 1} (default {DEFAULTS.i})"
+    )
     render.add_argument("--frames", help="the number of frames, 1-200 (default 32)")
     render.add_argument("--resolution", help="WIDTHxHEIGHT, 64-1920 x 64-1080 (default 640x360)")
     render.add_argument(

@@ -1,5 +1,6 @@
 """The lab's state as the server reads it from a query: the same URL that the page writes
-(static/js/state.js), for the embed page, the exports and the command line.
+(static/js/state.js), for the embed page, the exports and the command line. Its keys, defaults
+and ranges are app/grammar.py's, which the page reads too.
 
 One method::
 
@@ -32,11 +33,8 @@ from dropouts.lab.registry import (
 from dropouts.lab.views import BUILT, views_of
 
 from .errors import ApiError
-
-PANELS = ("a", "b", "c", "d")
-ITERATIONS = 100  # the player's loop, as in static/js/state.js
-# Query names that are not parameters of a method or a view.
-GLOBAL = frozenset({"view", "method", "image", "seed", "i", "play", "speed"})
+from .grammar import DEFAULTS, GLOBAL, PANELS
+from .grammar import ITERATIONS as ITERATIONS  # the exports' name for it
 
 
 def first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -117,9 +115,9 @@ def parse_state(query: Mapping[str, str], *, ignore: frozenset[str] = frozenset(
     view = query.get("view") or None
     if view is not None and view not in BUILT:
         raise ApiError(422, "view", f"no view {view!r}", ", ".join(BUILT))
-    seed = _whole(query, "seed", 0, 0, int(SEED.max or 0))
-    iteration = _whole(query, "i", 0, 0, ITERATIONS - 1)
-    image = query.get("image") or "cat"
+    seed = _whole(query, "seed", DEFAULTS.seed, 0, int(SEED.max or 0))
+    iteration = _whole(query, "i", DEFAULTS.i, 0, ITERATIONS - 1)
+    image = query.get("image") or DEFAULTS.image
     prefixed = [p for p in PANELS if f"{p}.method" in query]
     if not prefixed:
         if "method" not in query:
@@ -141,7 +139,7 @@ def parse_state(query: Mapping[str, str], *, ignore: frozenset[str] = frozenset(
     stray = sorted(k for k in names - GLOBAL if not any(k.startswith(f"{p}.") for p in prefixed))
     if stray:
         raise ApiError(422, stray[0], "in a comparison, parameters belong to a panel", "a.p, b.p…")
-    return LabState(view or "image", image, seed, iteration, tuple(panels))
+    return LabState(view or DEFAULTS.view, image, seed, iteration, tuple(panels))
 
 
 def panel_query(state: LabState, panel: Panel) -> dict[str, str]:

@@ -30,9 +30,8 @@ from dropouts.lab.views.base import BinaryArray, Frame, JsonArray, LevelArray
 
 from . import text
 from .base import PanelInput, Size, ViewRenderer, levels_of
-from .theme import ORANGE, RGB, SKY, VERMILION, Theme, blend
+from .theme import BLUE, ORANGE, RGB, SKY, VERMILION, Theme, blend
 
-BLUE: RGB = (0x00, 0x72, 0xB2)
 GREY: RGB = (0x8C, 0x8C, 0x8C)
 SUPERSAMPLE = 2
 BUCKETS = 6  # strengths of a connection, as the page's paths

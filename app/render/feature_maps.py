@@ -2,7 +2,7 @@
 
 As on the page (static/js/views/feature_maps.js, ``output, training``): each map in grey at its
 own scale (the bytes ``/api/scene`` sends), times the mask's factor and clipped at white;
-dropped activations in dark blue (0, 58, 112) so they stand apart from the zeros of the ReLU
+dropped activations in dark blue (``DROPPED_UNIT``) so they stand apart from the zeros of the ReLU
 (noise has no dropped unit); each tile headed by its filter's kernel and label. Spatial dropout
 marks a dropped map with a dashed border and a "dropped" badge (a kept one with its factor);
 Max-Drop rings a map's maximum when this iteration dropped it.

@@ -24,9 +24,8 @@ from dropouts.lab.views.base import BinaryArray, Frame, JsonArray
 
 from . import text
 from .base import PanelInput, Size, ViewRenderer, nearest
-from .theme import RGB, VERMILION, Theme
+from .theme import BLUE, RGB, VERMILION, Theme
 
-BLUE: RGB = (0x00, 0x72, 0xB2)
 KEPT_CELL: RGB = (236, 236, 230)
 DROPPED_CELL: RGB = (40, 40, 40)
 TRAJECTORIES = 2  # units whose cell state is drawn

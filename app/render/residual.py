@@ -31,9 +31,8 @@ from dropouts.lab.views.residual import ResidualScene
 
 from . import text
 from .base import PanelInput, Size, StatRow, ViewRenderer
-from .theme import SKY, VERMILION, Theme, blend
+from .theme import BLUE, SKY, VERMILION, Theme, blend
 
-BLUE = (0x00, 0x72, 0xB2)
 GREY = (0x9A, 0x9A, 0x9A)
 SUPERSAMPLE = 3
 MAX_SUPERSAMPLED = 9_000_000

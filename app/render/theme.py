@@ -1,16 +1,54 @@
 """The page's colours, for frames drawn on the server: the two themes and the marks of the views.
 
-The values are those of static/css/lab.css (``:root`` and ``[data-theme="contrast"]``, the
-page's projector mode) and static/js/colours.js (Okabe-Ito, colour-blind safe).
+Declared once, in static/css/colours.css (``:root``, and ``:root[data-theme="contrast"]`` for
+the page's projector mode), which the page links and static/js/colours.js reads: parsed here,
+one ``--name: #rrggbb;`` a line, so that an export draws the page's very colours.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Literal
+
+from ..config import ROOT
 
 RGB = tuple[int, int, int]
 ThemeName = Literal["light", "contrast"]
+
+COLOURS_CSS = ROOT / "static" / "css" / "colours.css"
+# The selector of each theme's block in colours.css.
+SELECTORS: dict[ThemeName, str] = {"light": ":root", "contrast": ':root[data-theme="contrast"]'}
+_BLOCK = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_PROPERTY = re.compile(r"--([a-z0-9-]+)\s*:\s*#([0-9a-fA-F]{6})\s*;")
+_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def rgb(hex_colour: str) -> RGB:
+    """``#rrggbb`` (or ``rrggbb``) as a triple."""
+    digits = hex_colour.lstrip("#")
+    return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
+
+
+def parse_colours(css: str) -> dict[str, dict[str, RGB]]:
+    """The colour custom properties of each selector's block: ``{selector: {name: rgb}}``
+    (names without their ``--``)."""
+    blocks: dict[str, dict[str, RGB]] = {}
+    for selector, body in _BLOCK.findall(_COMMENT.sub("", css)):
+        found = {name: rgb(value) for name, value in _PROPERTY.findall(body)}
+        blocks.setdefault(" ".join(selector.split()), {}).update(found)
+    return blocks
+
+
+@cache
+def palettes(path: Path = COLOURS_CSS) -> dict[ThemeName, dict[str, RGB]]:
+    """Each theme's colours: the light ones, and the contrast theme's over them (as the
+    cascade does: what the projector mode does not redeclare stays)."""
+    blocks = parse_colours(path.read_text(encoding="utf-8"))
+    light = blocks[SELECTORS["light"]]
+    return {"light": light, "contrast": light | blocks[SELECTORS["contrast"]]}
 
 
 @dataclass(frozen=True)
@@ -24,36 +62,34 @@ class Theme:
     bar: RGB  # the caption bar's background
 
 
-THEMES: dict[str, Theme] = {
-    "light": Theme(
-        "light",
-        ink=(0x16, 0x16, 0x16),
-        muted=(0x4A, 0x4A, 0x4A),
-        paper=(0xFB, 0xFB, 0xF8),
-        panel=(0xFF, 0xFF, 0xFF),
-        line=(0xD6, 0xD6, 0xD0),
-        bar=(0xEE, 0xEE, 0xE8),
-    ),
-    # The projector mode: white on black.
-    "contrast": Theme(
-        "contrast",
-        ink=(0xFF, 0xFF, 0xFF),
-        muted=(0xE8, 0xE8, 0xE8),
-        paper=(0x00, 0x00, 0x00),
-        panel=(0x0D, 0x0D, 0x0D),
-        line=(0x8A, 0x8A, 0x8A),
-        bar=(0x00, 0x00, 0x00),
-    ),
-}
+def _theme(name: ThemeName) -> Theme:
+    colours = palettes()[name]
+    return Theme(
+        name,
+        ink=colours["ink"],
+        muted=colours["muted"],
+        paper=colours["paper"],
+        panel=colours["panel"],
+        line=colours["line"],
+        bar=colours["bar"],
+    )
 
-# static/js/colours.js and the views' own constants.
-KEPT: RGB = (245, 245, 245)
-DROPPED: RGB = (17, 17, 17)
-DROPPED_UNIT: RGB = (0, 58, 112)  # feature maps: a dropped activation; pooling: the shade
-WARN: RGB = (0xB3, 0x47, 0x00)  # a whole map dropped: its border and badge
-ORANGE: RGB = (0xE6, 0x9F, 0x00)
-VERMILION: RGB = (0xD5, 0x5E, 0x00)
-SKY: RGB = (0x56, 0xB4, 0xE9)
+
+THEMES: dict[str, Theme] = {"light": _theme("light"), "contrast": _theme("contrast")}
+
+# The marks of the views (the same in both themes).
+_MARKS = palettes()["light"]
+KEPT: RGB = _MARKS["kept"]
+DROPPED: RGB = _MARKS["dropped"]
+DROPPED_UNIT: RGB = _MARKS["dropped-unit"]  # feature maps: a dropped activation; pooling: the shade
+WARN: RGB = _MARKS["warn"]  # a whole map dropped: its border and badge
+BELOW: RGB = _MARKS["below"]  # a multiplicative noise below 1
+ABOVE: RGB = _MARKS["above"]  # above 1
+BLUE: RGB = _MARKS["okabe-blue"]
+ORANGE: RGB = _MARKS["okabe-orange"]
+VERMILION: RGB = _MARKS["okabe-vermilion"]
+GREEN: RGB = _MARKS["okabe-green"]
+SKY: RGB = _MARKS["okabe-sky"]
 BLACK: RGB = (0, 0, 0)
 WHITE: RGB = (255, 255, 255)
 

@@ -31,10 +31,8 @@ from dropouts.lab.views.base import ByteArray, Frame, JsonArray
 
 from . import text
 from .base import PanelInput, Size, ViewRenderer, canvas
-from .theme import ORANGE, RGB, SKY, WHITE, Theme, blend
+from .theme import BLUE, GREEN, ORANGE, RGB, SKY, WHITE, Theme, blend
 
-BLUE: RGB = (0x00, 0x72, 0xB2)
-GREEN: RGB = (0x00, 0x9E, 0x73)
 GREY: RGB = (120, 120, 120)
 # The page's lightened P(class 1) scale: #f1ca73 - white - #73c0d5.
 CLASS0_LIGHT: RGB = (0xF1, 0xCA, 0x73)

@@ -32,6 +32,7 @@ from .. import wire
 from ..catalog import catalog
 from ..config import Settings
 from ..errors import ApiError
+from ..grammar import DEFAULTS
 from ..images import ImageStore, StoredImage
 from ..scenes import SceneCache
 from ..schemas import CodeOut, ErrorOut, ImageOut, MethodsOut, SnippetOut
@@ -45,7 +46,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 RESERVED = frozenset(
     {"view", "method", "image", "seed", "start", "count", "format", "masks", "fraction"}
 )
-VIEW_DESCRIPTION = "The view: " + ", ".join(BUILT) + " (image when absent, as in older links)."
+VIEW_DESCRIPTION = (
+    "The view: " + ", ".join(BUILT) + f" ({DEFAULTS.view} when absent, as in older links)."
+)
 UPLOAD_CHUNK = 1 << 16
 
 
@@ -182,9 +185,9 @@ def get_frames(
     settings: Annotated[Settings, Depends(settings_of)],
     scenes: Annotated[SceneCache, Depends(scenes_of)],
     method: Annotated[str, Query(description="A method the view shows (see /api/methods).")],
-    view: Annotated[str, Query(description=VIEW_DESCRIPTION)] = "image",
-    image: Annotated[str, Query(description="A sample name or an upload id.")] = "cat",
-    seed: Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)] = 0,
+    view: Annotated[str, Query(description=VIEW_DESCRIPTION)] = DEFAULTS.view,
+    image: Annotated[str, Query(description="A sample name or an upload id.")] = DEFAULTS.image,
+    seed: Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)] = DEFAULTS.seed,
     start: Annotated[int, Query(ge=0, description="First iteration.")] = 0,
     count: Annotated[int, Query(ge=1, description="Number of iterations (at most 64).")] = 1,
     format: Annotated[Literal["binary", "json"], Query(description="See app/wire.py.")] = "binary",
@@ -235,9 +238,9 @@ def get_match(
     scenes: Annotated[SceneCache, Depends(scenes_of)],
     method: Annotated[str, Query(description="A method the view shows.")],
     fraction: Annotated[float, Query(ge=0.0, le=1.0, description="The expected fraction.")],
-    view: Annotated[str, Query(description=VIEW_DESCRIPTION)] = "image",
-    image: Annotated[str, Query(description="A sample name or an upload id.")] = "cat",
-    seed: Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)] = 0,
+    view: Annotated[str, Query(description=VIEW_DESCRIPTION)] = DEFAULTS.view,
+    image: Annotated[str, Query(description="A sample name or an upload id.")] = DEFAULTS.image,
+    seed: Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)] = DEFAULTS.seed,
 ) -> dict[str, Any]:
     """For a comparison's "same dropped fraction": the method's parameters (those given, with
     its main one moved) whose expected dropped fraction on this image is ``fraction``, by the
@@ -267,8 +270,8 @@ def get_match(
 def get_scene(
     store: Annotated[ImageStore, Depends(store_of)],
     scenes: Annotated[SceneCache, Depends(scenes_of)],
-    view: Annotated[str, Query(description=VIEW_DESCRIPTION)] = "image",
-    image: Annotated[str, Query(description="A sample name or an upload id.")] = "cat",
+    view: Annotated[str, Query(description=VIEW_DESCRIPTION)] = DEFAULTS.view,
+    image: Annotated[str, Query(description="A sample name or an upload id.")] = DEFAULTS.image,
     format: Annotated[Literal["binary", "json"], Query(description="See app/wire.py.")] = "binary",
 ) -> Response:
     """The part of a view that does not change with the method, its parameters or the
@@ -284,8 +287,8 @@ def get_scene(
 def get_reconstruction(
     store: Annotated[ImageStore, Depends(store_of)],
     studies: Annotated[StudyCache, Depends(studies_of)],
-    image: Annotated[str, Query(description="A sample name or an upload id.")] = "cat",
-    seed: Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)] = 0,
+    image: Annotated[str, Query(description="A sample name or an upload id.")] = DEFAULTS.image,
+    seed: Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)] = DEFAULTS.seed,
 ) -> JSONResponse:
     """On this image: standard dropout, Cutout, DropBlock and spatial dropout drop the same
     expected fractions (0.05 to 0.5); the dropped pixels are reconstructed from the kept ones
@@ -305,7 +308,7 @@ def _container(header: dict[str, Any], payloads: list[bytes], format: str) -> Re
 def get_code(
     request: Request,
     method: Annotated[str, Query(description="Any method id.")],
-    seed: Annotated[int, Query(ge=0, le=int(SEED.max or 0))] = 0,
+    seed: Annotated[int, Query(ge=0, le=int(SEED.max or 0))] = DEFAULTS.seed,
 ) -> CodeOut:
     """Snippets for torch, keras, timm, torchvision, albumentations and ``dropouts``."""
     chosen = lookup_method(method)

@@ -22,6 +22,7 @@ from dropouts.lab.views import BUILT, views_of
 from ..catalog import catalog
 from ..errors import ApiError
 from ..framing import EMBEDDABLE
+from ..grammar import DEFAULTS, grammar_json
 from ..images import ImageStore
 from ..state import first_values
 from .api import image_out, store_of
@@ -73,12 +74,12 @@ def view_modules(view_id: str) -> tuple[str, ...]:
 def opening_view(query: Mapping[str, str]) -> str:
     """The view the page will open for this query, as static/js/state.js chooses it."""
     try:
-        method = get_method(query.get("method", "standard"))
+        method = get_method(query.get("method", DEFAULTS.method))
     except KeyError:
-        method = get_method("standard")
+        method = get_method(DEFAULTS.method)
     built = views_of(method.id, method.views)
     asked = query.get("view", "")
-    return asked if asked in built else (built[0] if built else "image")
+    return asked if asked in built else (built[0] if built else DEFAULTS.view)
 
 
 EMBED_MODULES = (
@@ -99,7 +100,6 @@ EMBED_MODULES = (
     "training_wait.js",
 )
 EMBED_SIZES = ((480, 270), (640, 360), (960, 540), (1280, 720))
-LESSON_KEYS = ("controls", "hide", "caption", "theme", "large")
 
 
 def boot_json(store: ImageStore) -> str:
@@ -113,7 +113,7 @@ def boot_json(store: ImageStore) -> str:
 
 def method_title(query: Mapping[str, str]) -> str:
     try:
-        return f"{get_method(query.get('method', 'standard')).name} · Dropout Lab"
+        return f"{get_method(query.get('method', DEFAULTS.method)).name} · Dropout Lab"
     except KeyError:
         return "Dropout Lab"
 
@@ -128,9 +128,9 @@ def index(
     query = first_values(request.query_params.multi_items())
     comparing = "a.method" in query and "b.method" in query
     entry = ("compare_page.js", "compare.js", "visibility.js") if comparing else ()
-    opening = query.get("view", "image") if comparing else opening_view(query)
+    opening = query.get("view", DEFAULTS.view) if comparing else opening_view(query)
     preload = dict.fromkeys(
-        entry + SHELL_MODULES + view_modules(opening if opening in BUILT else "image")
+        entry + SHELL_MODULES + view_modules(opening if opening in BUILT else DEFAULTS.view)
     )
     # Root-relative, like every address in the page; its `url` names this very page.
     oembed = "/oembed?" + urlencode({"url": str(request.url)})
@@ -139,6 +139,7 @@ def index(
         "index.html",
         {
             "boot_json": boot_json(store),
+            "grammar_json": grammar_json(),
             "preload": list(preload),
             "oembed_url": oembed,
             "entry": "compare_page.js" if comparing else "main.js",
@@ -158,14 +159,15 @@ def embed(
     query = first_values(request.query_params.multi_items())
     comparing = "a.method" in query and "b.method" in query
     entry = ("embed_compare.js", "compare.js") if comparing else ()
-    opening = query.get("view", "image") if comparing else opening_view(query)
-    opening = opening if opening in BUILT else "image"
+    opening = query.get("view", DEFAULTS.view) if comparing else opening_view(query)
+    opening = opening if opening in BUILT else DEFAULTS.view
     preload = dict.fromkeys(entry + EMBED_MODULES + ("visibility.js",) + view_modules(opening))
     return templates.TemplateResponse(
         request,
         "embed.html",
         {
             "boot_json": boot_json(store),
+            "grammar_json": grammar_json(),
             "preload": list(preload),
             "title": method_title(query),
             "entry": "embed_compare.js" if comparing else "embed.js",

@@ -1,19 +1,23 @@
 // Colours shared by the views: colour-blind safe (Okabe-Ito, and a blue-orange diverging map).
+// Declared once, in static/css/colours.css (which the server's renderers parse too): read here
+// from the page's custom properties. The marks are the same in both themes.
 
-export const KEPT = [245, 245, 245];
-export const DROPPED = [17, 17, 17];
+const declared = getComputedStyle(document.documentElement);
+const hex = (name) => declared.getPropertyValue(`--${name}`).trim();
+const rgb = (name) => [1, 3, 5].map((at) => parseInt(hex(name).slice(at, at + 2), 16));
+
+export const KEPT = rgb("kept");
+export const DROPPED = rgb("dropped");
 // Blue - white - orange: a diverging map that stays readable with red-green colour blindness.
-export const BELOW = [33, 102, 172];
-export const ABOVE = [230, 97, 1];
-export const OKABE_ITO = {
-  blue: "#0072B2",
-  orange: "#E69F00",
-  vermilion: "#D55E00",
-  green: "#009E73",
-  sky: "#56B4E9",
-  yellow: "#F0E442",
-  purple: "#CC79A7",
-};
+export const BELOW = rgb("below");
+export const ABOVE = rgb("above");
+export const OKABE_ITO = Object.fromEntries(
+  ["blue", "orange", "vermilion", "green", "sky", "yellow", "purple"].map((name) => [name, hex(`okabe-${name}`)]),
+);
+// The same as [r, g, b] (to mix, or for rgba()).
+export const OKABE_RGB = Object.fromEntries(Object.keys(OKABE_ITO).map((name) => [name, rgb(`okabe-${name}`)]));
+// Feature maps: a dropped activation; pooling: the shade over a dropped unit.
+export const DROPPED_UNIT = rgb("dropped-unit");
 
 export function mix(from, to, t) {
   return from.map((value, k) => value + (to[k] - value) * t);

@@ -10,7 +10,7 @@ import { Panel, snapshotOf, viewModule } from "./panel.js";
 import { openPlaying } from "./motion.js";
 import { Player } from "./player.js";
 import { SliderPrefetch } from "./prefetch.js";
-import { frameKey, methodById, paramsOf, readState, toQuery, viewById } from "./state.js";
+import { DEFAULTS, frameKey, methodById, paramsOf, readState, toQuery, viewById } from "./state.js";
 import { renderNumbers } from "./stats.js";
 import { watchVisibility } from "./visibility.js";
 
@@ -97,7 +97,7 @@ const panel = new Panel({
       probe.errors.push(error.message);
     },
     missingImage: () => {
-      state.image = "cat";
+      state.image = DEFAULTS.image;
       refresh();
       return true;
     },

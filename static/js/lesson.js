@@ -2,7 +2,9 @@
 // ?…&controls=p&large=1&hide=title,formula,stats,link. Shared by the embed page, which reads
 // it, and the embed dialog of the lab page, which writes it.
 
-export const LESSON_KEYS = ["controls", "hide", "caption", "theme", "large"];
+import { GRAMMAR } from "./state.js";
+
+export const LESSON_KEYS = GRAMMAR.lesson; // the server's (app/grammar.py)
 export const HIDEABLE = ["title", "formula", "stats", "player", "link"];
 export const CAPTION_LIMIT = 200;
 const EXTRA_CONTROLS = ["seed", "iteration", "speed"];

@@ -30,7 +30,7 @@ import { Player } from "./player.js";
 import { SliderPrefetch } from "./prefetch.js";
 import { wireSharing } from "./sharing.js";
 import {
-  comparisonQuery, defaultParams, frameKey, ITERATIONS, linkCorrections, methodById, paramsOf, readState, toQuery, viewById, withView,
+  comparisonQuery, DEFAULTS, defaultParams, frameKey, ITERATIONS, linkCorrections, methodById, paramsOf, readState, toQuery, viewById, withView,
 } from "./state.js";
 import { Charts, renderNumbers } from "./stats.js";
 
@@ -103,7 +103,7 @@ const panel = new Panel({
         new Error(`image ${snapshot.image} is not on this server (uploads stay where they were made); showing the cat`),
         { sticky: true },
       );
-      state.image = "cat";
+      state.image = DEFAULTS.image;
       images.sync();
       writeUrl("replace");
       refresh();

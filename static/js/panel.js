@@ -4,7 +4,7 @@
 // comparison has one per method; the embed page has the same.
 
 import { ApiError } from "./api.js";
-import { frameKey } from "./state.js";
+import { DEFAULTS, frameKey } from "./state.js";
 import { awaitTraining, isTraining, trainingNotice } from "./training_wait.js";
 
 const modules = new Map(); // view id -> promise of its module (each imported once)
@@ -84,7 +84,7 @@ export class Panel {
       await instance.load(snapshot);
     } catch (error) {
       const missing = error instanceof ApiError && error.status === 404 && error.detail.field === "image";
-      if (missing && snapshot.image !== "cat" && this.hooks.missingImage(snapshot)) {
+      if (missing && snapshot.image !== DEFAULTS.image && this.hooks.missingImage(snapshot)) {
         this.again = true; // the caller asked for the cat meanwhile
         return;
       }

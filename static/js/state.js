@@ -1,10 +1,14 @@
 // The URL is the single source of state (as in TensorFlow Playground's state.ts):
 // every control reads from a state object parsed from the query string, and every change
 // writes the query string back. A copied link therefore reproduces exactly what was shown.
+// The link's own keys, their defaults and ranges are the server's (app/grammar.py), inlined in
+// the page as the registry is; the parameters are the registry's (the catalog).
 
-export const ITERATIONS = 100;
-export const SPEEDS = [1, 2, 4, 8, 15];
-const GLOBAL_KEYS = new Set(["method", "view", "image", "seed", "i", "play", "speed"]);
+export const GRAMMAR = JSON.parse(document.getElementById("grammar").textContent);
+export const DEFAULTS = GRAMMAR.defaults;
+export const ITERATIONS = GRAMMAR.iterations;
+export const SPEEDS = GRAMMAR.speeds;
+const GLOBAL_KEYS = new Set(GRAMMAR.keys);
 
 export function methodById(catalog, id) {
   return catalog.methods.find((method) => method.id === id);
@@ -43,24 +47,24 @@ export function defaultParams(catalog, method, viewId) {
 
 export function readState(catalog, search) {
   const query = new URLSearchParams(search);
-  const method = methodById(catalog, query.get("method")) ?? methodById(catalog, "standard");
+  const method = methodById(catalog, query.get("method")) ?? methodById(catalog, DEFAULTS.method);
   const view = chooseView(method, query.get("view"));
   const params = Object.fromEntries(
     paramsOf(catalog, method, view).map((param) => [param.name, parseParam(param, query.get(param.name))]),
   );
   const seed = parseParam(catalog.seed, query.get("seed"));
   const iteration = parseParam(
-    { kind: "int", default: 0, min: 0, max: ITERATIONS - 1 },
+    { kind: "int", default: DEFAULTS.i, min: 0, max: ITERATIONS - 1 },
     query.get("i"),
   );
-  const speed = SPEEDS.includes(Number(query.get("speed"))) ? Number(query.get("speed")) : 4;
+  const speed = SPEEDS.includes(Number(query.get("speed"))) ? Number(query.get("speed")) : DEFAULTS.speed;
   return {
     method: method.id,
     view,
-    image: query.get("image") || "cat",
+    image: query.get("image") || DEFAULTS.image,
     seed,
     iteration,
-    playing: query.get("play") !== "0",
+    playing: query.get("play") === null ? DEFAULTS.play : query.get("play") !== "0",
     speed,
     params,
   };
@@ -146,7 +150,7 @@ export function linkCorrections(catalog, search, state) {
 
 // A comparison (two to four methods side by side on one view, picture, seed and iteration)
 // names its panels a, b, c, d in the URL: ?view=image&a.method=standard&a.p=0.25&b.method=…
-export const PANELS = ["a", "b", "c", "d"];
+export const PANELS = GRAMMAR.panels;
 
 export function isComparison(search) {
   const query = new URLSearchParams(search);
@@ -172,7 +176,7 @@ export function readComparison(catalog, search) {
   const methods = PANELS.map((prefix) => methodById(catalog, query.get(`${prefix}.method`))).filter(Boolean);
   const view = sharedView(catalog, methods, query.get("view"));
   const panels = PANELS.map((prefix) => panelOf(catalog, query, prefix, view)).filter(Boolean).slice(0, 4);
-  const single = readState(catalog, `?method=${panels[0]?.method ?? "standard"}&${search.replace(/^\?/, "")}`);
+  const single = readState(catalog, `?method=${panels[0]?.method ?? DEFAULTS.method}&${search.replace(/^\?/, "")}`);
   const match = Number(query.get("match"));
   return {
     view,
@@ -181,7 +185,7 @@ export function readComparison(catalog, search) {
     iteration: single.iteration,
     playing: single.playing,
     speed: single.speed,
-    match: query.has("match") && match >= 0.01 && match <= 0.9 ? match : null,
+    match: query.has("match") && match >= GRAMMAR.match.min && match <= GRAMMAR.match.max ? match : null,
     panels,
   };
 }

@@ -2,12 +2,11 @@
 // iterations, and a bar chart of this frame. Every number is computed by the server; each view
 // says which ones to show (rows, lines, bars), and this module draws them.
 
+import { OKABE_ITO } from "./colours.js";
 import { describeChart, loadPlotly } from "./plotly.js";
 
-const BLUE = "#0072B2"; // Okabe-Ito: distinguishable with every common colour blindness
-const ORANGE = "#E69F00";
-const VERMILION = "#D55E00";
-const GREEN = "#009E73";
+// Okabe-Ito: distinguishable with every common colour blindness.
+const { blue: BLUE, orange: ORANGE, vermilion: VERMILION, green: GREEN } = OKABE_ITO;
 const CONFIG = { displayModeBar: false, responsive: true, staticPlot: false };
 
 export function fmt(value, digits = 3) {

@@ -7,15 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..theme import ORANGE, RGB, WHITE, blend
+from ..theme import ABOVE, BELOW, BLUE, ORANGE, RGB, WHITE, blend
 
-BLUE: RGB = (0x00, 0x72, 0xB2)
 GREY: RGB = (0x9A, 0x9A, 0x9A)  # a connection that carries nothing this iteration
 DROPPED_FILL: RGB = (0xD9, 0xD9, 0xD9)
 OUTLINE: RGB = (0x33, 0x33, 0x33)
 DARK_TEXT: RGB = (0x11, 0x11, 0x11)
-NOISE_LOW: RGB = (33, 102, 172)  # Gaussian multiplier below 1
-NOISE_HIGH: RGB = (230, 97, 1)  # above 1
+NOISE_LOW: RGB = BELOW  # Gaussian multiplier below 1
+NOISE_HIGH: RGB = ABOVE  # above 1
 
 
 def activation_colour(value: float, top: float) -> RGB:
@@ -32,7 +31,7 @@ def noise_colour(value: float) -> RGB:
 
 
 def keep_colour(keep: float) -> RGB:
-    """Standout: the page's ``rgba(0, 114, 178, 0.12 + 0.88 keep)``, over white."""
+    """Standout: the page's blue at opacity ``0.12 + 0.88 keep``, over white."""
     return blend(WHITE, BLUE, 0.12 + 0.88 * min(1.0, max(0.0, keep)))
 
 

@@ -7,7 +7,7 @@
 // (GET /api/train/compression): the loss split into its data term and its KL term. Every number
 // arrives computed from the server; this module only draws.
 
-import { OKABE_ITO } from "../colours.js";
+import { OKABE_ITO, OKABE_RGB } from "../colours.js";
 import { renderControls } from "../controls.js";
 import { element, svg, linkViewStyles } from "../dom.js";
 import { describeChart, loadPlotly } from "../plotly.js";
@@ -18,8 +18,8 @@ import { titleSvg } from "./titles.js";
 
 const { blue: BLUE, orange: ORANGE, vermilion: VERMILION, sky: SKY } = OKABE_ITO;
 const GREY = "#8c8c8c";
-const POSITIVE = [0, 114, 178]; // blue: a weight > 0
-const NEGATIVE = [230, 159, 0]; // orange: a weight < 0
+const POSITIVE = OKABE_RGB.blue; // a weight > 0
+const NEGATIVE = OKABE_RGB.orange; // a weight < 0
 const TRAINING_KEYS = ["dataset", "variant", "width", "depth", "epochs", "lr", "warmup"];
 const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
@@ -29,8 +29,8 @@ const thousands = (n) => n.toLocaleString("en-US").replaceAll(",", " ");
 
 function themeColours() {
   const style = getComputedStyle(document.documentElement);
-  const read = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
-  return { ink: read("--ink", "#161616"), muted: read("--muted", "#4a4a4a"), panel: read("--panel", "#ffffff"), line: read("--line", "#d6d6d0") };
+  const read = (name) => style.getPropertyValue(name).trim();
+  return { ink: read("--ink"), muted: read("--muted"), panel: read("--panel"), line: read("--line") };
 }
 
 function rgb(colour) {

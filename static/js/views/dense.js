@@ -3,14 +3,13 @@
 // iterations, the test-time rule against the ensemble's mean, the method's own panel, and
 // the training run below (training.js). Every number arrives computed from the server.
 
+import { ABOVE, BELOW, OKABE_ITO, OKABE_RGB } from "../colours.js";
 import { element, svg } from "../dom.js";
 import { fmt } from "../stats.js";
 import { share as percent, titleSvg } from "./titles.js";
 import { TrainingPanel } from "./training.js";
 
-const BLUE = "#0072B2";
-const ORANGE = "#E69F00";
-const VERMILION = "#D55E00";
+const { blue: BLUE, orange: ORANGE, vermilion: VERMILION } = OKABE_ITO;
 const GREY = "#9a9a9a";
 
 const METHOD_NOTES = {
@@ -24,14 +23,14 @@ const METHOD_NOTES = {
 // The colour of an activation: white at 0, blue for positive, orange for negative values.
 function activationColour(value, top) {
   const t = Math.min(1, Math.abs(value) / (top || 1));
-  const [r, g, b] = value >= 0 ? [0, 114, 178] : [230, 159, 0];
+  const [r, g, b] = value >= 0 ? OKABE_RGB.blue : OKABE_RGB.orange;
   const mix = (c) => Math.round(255 + (c - 255) * t);
   return `rgb(${mix(r)}, ${mix(g)}, ${mix(b)})`;
 }
 
 function noiseColour(value) {
   const t = Math.min(1, Math.abs(value - 1) / 1.5);
-  const [r, g, b] = value < 1 ? [33, 102, 172] : [230, 97, 1];
+  const [r, g, b] = value < 1 ? BELOW : ABOVE;
   const mix = (c) => Math.round(255 + (c - 255) * t);
   return `rgb(${mix(r)}, ${mix(g)}, ${mix(b)})`;
 }
@@ -165,7 +164,7 @@ export default class DenseView {
           if (dropped) counts.dropped += 1;
         }
         let fill = activationColour(value, top);
-        if (method === "standout" && layer.keep) fill = `rgba(0, 114, 178, ${0.12 + 0.88 * layer.keep[k]})`;
+        if (method === "standout" && layer.keep) fill = `rgba(${OKABE_RGB.blue.join(", ")}, ${0.12 + 0.88 * layer.keep[k]})`;
         if (dropped && method !== "alpha") fill = "#d9d9d9";
         parts.push(svg("circle", {
           cx: spot.x, cy: spot.y, r: radius, fill,

@@ -2,13 +2,12 @@
 // method's mask on them. The maps arrive once (GET /api/scene); each frame brings a mask.
 
 import { fetchScene } from "../api.js";
-import { context2d, DROPPED, KEPT, noisePalette, OKABE_ITO } from "../colours.js";
+import { context2d, DROPPED, DROPPED_UNIT, KEPT, noisePalette, OKABE_ITO } from "../colours.js";
 import { element } from "../dom.js";
 import { maskBars, maskDerived, maskNumbers, maskSentence, maskSeries } from "./image.js";
 
-// Dropped units in the training output: a dark blue, as dark as the zero they hold but with
-// a hue of its own, so that they stand apart from activations the ReLU already set to zero.
-const DROPPED_UNIT = [0, 58, 112];
+// Dropped units in the training output (DROPPED_UNIT): a dark blue, as dark as the zero they hold
+// but with a hue of its own, so that they stand apart from activations the ReLU already set to zero.
 const MODES = [
   ["train", "output, training"],
   ["mask", "mask"],

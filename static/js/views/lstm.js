@@ -10,7 +10,7 @@
 // number arrives computed from the server (dropouts/lab/views/lstm.py, dropouts/lab/memory.py); this
 // module only draws.
 
-import { OKABE_ITO } from "../colours.js";
+import { OKABE_ITO, OKABE_RGB } from "../colours.js";
 import { renderControls } from "../controls.js";
 import { element, svg, linkViewStyles } from "../dom.js";
 import { describeChart, loadPlotly } from "../plotly.js";
@@ -19,7 +19,7 @@ import { StreamedTraining } from "./streamed_training.js";
 import { titleSvg } from "./titles.js";
 
 const { blue: BLUE, orange: ORANGE, vermilion: VERMILION, green: GREEN, purple: PURPLE, sky: SKY } = OKABE_ITO;
-const MARK = { dropped: [40, 40, 40], held: [0, 114, 178], kept: [236, 236, 230] };
+const MARK = { dropped: [40, 40, 40], held: OKABE_RGB.blue, kept: [236, 236, 230] };
 const MODE_COLOURS = { none: "#555555", naive: VERMILION, rnndrop: ORANGE, recurrent: GREEN, variational: BLUE, zoneout: PURPLE };
 const MODE_DASH = { none: "dash", naive: "solid", rnndrop: "dot", recurrent: "solid", variational: "dashdot", zoneout: "longdash" };
 const MEMORY_KEYS = ["memory_p", "memory_k", "memory_symbols", "memory_steps"];
@@ -29,8 +29,8 @@ const percent = (fraction, digits = 1) => (fraction === null || fraction === und
 
 function themeColours() {
   const style = getComputedStyle(document.documentElement);
-  const read = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
-  return { ink: read("--ink", "#161616"), muted: read("--muted", "#4a4a4a"), panel: read("--panel", "#ffffff"), line: read("--line", "#d6d6d0") };
+  const read = (name) => style.getPropertyValue(name).trim();
+  return { ink: read("--ink"), muted: read("--muted"), panel: read("--panel"), line: read("--line") };
 }
 
 // A mask as the frame carries it: bits of shape [1, rows, T] (a row per unit, a column per step).
@@ -323,7 +323,7 @@ export default class LSTMView {
     const ctx = canvas.getContext("2d");
     ctx.fillStyle = themeColours().panel;
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    const on = meaning === "dropped" ? MARK.kept : meaning === "held" ? MARK.held : [0, 114, 178];
+    const on = meaning === "dropped" ? MARK.kept : meaning === "held" ? MARK.held : OKABE_RGB.blue;
     const off = meaning === "dropped" ? MARK.dropped : MARK.kept;
     for (let r = 0; r < mask.rows; r += 1) {
       for (let s = 0; s < mask.steps; s += 1) {

@@ -3,14 +3,14 @@
 // mask; the test-time outputs beside them. Every number comes from the server.
 
 import { fetchScene } from "../api.js";
-import { context2d, OKABE_ITO } from "../colours.js";
+import { context2d, DROPPED_UNIT, OKABE_ITO } from "../colours.js";
 import { fmt } from "../stats.js";
 import { element } from "../dom.js";
 import { share as percent } from "./titles.js";
 
 const CELL = 24; // canvas pixels per unit of the zoomed square
 const SMALL_CELL = 12; // canvas pixels per window of the pooled grids
-const DROPPED_SHADE = "rgba(0, 58, 112, 0.72)"; // over the grey: the value stays readable
+const DROPPED_SHADE = `rgba(${DROPPED_UNIT.join(", ")}, 0.72)`; // over the grey: the value stays readable
 const ORDINALS = ["1st", "2nd", "3rd"];
 
 function ordinal(rank) {

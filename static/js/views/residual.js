@@ -9,24 +9,25 @@
 // drops the inputs of a join: a different mechanism, named alike by timm and torchvision.
 
 import { fetchScene } from "../api.js";
+import { OKABE_ITO } from "../colours.js";
 import { element, svg, linkViewStyles } from "../dom.js";
 import { fmt } from "../stats.js";
 import { share, titleSvg } from "./titles.js";
 
 // Okabe-Ito: distinguishable with every common colour blindness.
-const BLUE = "#0072B2"; // a kept branch
-const SKY = "#56B4E9"; // a kept branch on the projector's black
-const ORANGE = "#E69F00"; // the survival probability s_l (expected, as in the statistics charts)
-const VERMILION = "#D55E00"; // the cut of a dropped branch
+const BLUE = OKABE_ITO.blue; // a kept branch
+const SKY = OKABE_ITO.sky; // a kept branch on the projector's black
+const ORANGE = OKABE_ITO.orange; // the survival probability s_l (expected, as in the statistics charts)
+const VERMILION = OKABE_ITO.vermilion; // the cut of a dropped branch
 const GREY = "#9a9a9a"; // a dropped branch
 
 function theme() {
   const style = getComputedStyle(document.documentElement);
   return {
-    ink: style.getPropertyValue("--ink").trim() || "#161616",
-    muted: style.getPropertyValue("--muted").trim() || "#4a4a4a",
-    line: style.getPropertyValue("--line").trim() || "#d6d6d0",
-    panel: style.getPropertyValue("--panel").trim() || "#ffffff",
+    ink: style.getPropertyValue("--ink").trim(),
+    muted: style.getPropertyValue("--muted").trim(),
+    line: style.getPropertyValue("--line").trim(),
+    panel: style.getPropertyValue("--panel").trim(),
     base: parseFloat(style.fontSize) || 17,
     // A kept branch: blue, or sky blue on the projector's black (blue is too dark there).
     kept: document.documentElement.dataset.theme === "contrast" ? SKY : BLUE,

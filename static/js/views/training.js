@@ -3,6 +3,7 @@
 // events): the decision boundaries over the data and the train and test losses. A new run
 // (or leaving the page) aborts the old request, and the server stops training it.
 
+import { OKABE_ITO, OKABE_RGB } from "../colours.js";
 import { renderControls } from "../controls.js";
 import { element } from "../dom.js";
 import { describeChart, loadPlotly } from "../plotly.js";
@@ -10,13 +11,13 @@ import { paramQuery } from "../state.js";
 import { fmt } from "../stats.js";
 import { StreamedTraining } from "./streamed_training.js";
 
-const CLASS_COLOURS = ["#E69F00", "#0072B2"]; // Okabe-Ito orange (class 0) and blue (class 1)
+const CLASS_COLOURS = [OKABE_ITO.orange, OKABE_ITO.blue]; // Okabe-Ito orange (class 0) and blue (class 1)
 const RUNS = [["dropout", "with the method"], ["baseline", "without dropout"]];
 
 // P(class 1) as a colour: orange below 0.5, blue above, white at 0.5.
 function probabilityColour(p) {
   const t = Math.min(1, Math.abs(p - 0.5) * 2);
-  const [r, g, b] = p < 0.5 ? [230, 159, 0] : [0, 114, 178];
+  const [r, g, b] = p < 0.5 ? OKABE_RGB.orange : OKABE_RGB.blue;
   const mix = (c) => Math.round(255 + (c - 255) * t * 0.55); // light: the points stay visible
   return [mix(r), mix(g), mix(b)];
 }
@@ -171,10 +172,10 @@ export class TrainingPanel extends StreamedTraining {
       x, y: this.history[id][split].slice(), type: "scatter", mode: "lines", name, line: { color: colour, dash, width: 2.5 },
     });
     const traces = [
-      trace("dropout", "test", "#0072B2", "solid", "test loss, with the method"),
-      trace("baseline", "test", "#D55E00", "solid", "test loss, without dropout"),
-      trace("dropout", "train", "#0072B2", "dot", "train loss, with the method"),
-      trace("baseline", "train", "#D55E00", "dot", "train loss, without dropout"),
+      trace("dropout", "test", OKABE_ITO.blue, "solid", "test loss, with the method"),
+      trace("baseline", "test", OKABE_ITO.vermilion, "solid", "test loss, without dropout"),
+      trace("dropout", "train", OKABE_ITO.blue, "dot", "train loss, with the method"),
+      trace("baseline", "train", OKABE_ITO.vermilion, "dot", "train loss, without dropout"),
     ];
     Plotly.react(this.chart, traces, {
       title: { text: "loss over the training steps (cross-entropy)", x: 0.01, xanchor: "left" },

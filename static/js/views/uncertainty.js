@@ -6,6 +6,7 @@
 // estimate settling as passes are added, and the common mistakes of "use dropout at test
 // time"; the training run below (uncertainty_training.js). Every number arrives computed.
 
+import { OKABE_RGB } from "../colours.js";
 import { element, linkViewStyles } from "../dom.js";
 import { describeChart, loadPlotly } from "../plotly.js";
 import { fmt } from "../stats.js";
@@ -13,7 +14,7 @@ import { share as percent } from "./titles.js";
 import { COLOURS, bandTraces, baseLayout, contrast, themeColours } from "./uncertainty_charts.js";
 import { UncertaintyTraining } from "./uncertainty_training.js";
 
-const wrongFill = () => `rgba(213, 94, 0, ${contrast() ? 0.35 : 0.16})`;
+const wrongFill = () => `rgba(${OKABE_RGB.vermilion.join(", ")}, ${contrast() ? 0.35 : 0.16})`;
 const gapFill = () => `rgba(120, 120, 120, ${contrast() ? 0.32 : 0.13})`;
 // P(class 1): orange (class 0) to white to blue (class 1), lightened so that the training
 // points, in the full colours, stand out on it.

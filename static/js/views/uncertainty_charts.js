@@ -2,22 +2,24 @@
 // (uncertainty_training.js): the colours, the Plotly layout of both themes and the band of
 // ±2 predictive standard deviations around the mean.
 
+import { OKABE_ITO, OKABE_RGB } from "../colours.js";
+
 // Okabe-Ito: distinguishable with every common colour blindness.
 export const COLOURS = {
-  mean: "#0072B2", // blue: the Monte Carlo mean and its band
-  pass: "#56B4E9", // sky blue: one stochastic pass
-  truth: "#009E73", // bluish green: the noiseless truth
+  mean: OKABE_ITO.blue, // blue: the Monte Carlo mean and its band
+  pass: OKABE_ITO.sky, // sky blue: one stochastic pass
+  truth: OKABE_ITO.green, // bluish green: the noiseless truth
   points: "#111111", // the training points
-  deterministic: "#E69F00", // orange: model.eval()'s single answer
-  wrong: "#D55E00", // vermilion: BatchNorm in training mode
-  class0: "#E69F00",
-  class1: "#0072B2",
+  deterministic: OKABE_ITO.orange, // orange: model.eval()'s single answer
+  wrong: OKABE_ITO.vermilion, // vermilion: BatchNorm in training mode
+  class0: OKABE_ITO.orange,
+  class1: OKABE_ITO.blue,
 };
 
 // Fills are stronger on the projector's black background.
 export const contrast = () => document.documentElement.dataset.theme === "contrast";
 
-export const bandFill = () => `rgba(0, 114, 178, ${contrast() ? 0.45 : 0.2})`;
+export const bandFill = () => `rgba(${OKABE_RGB.blue.join(", ")}, ${contrast() ? 0.45 : 0.2})`;
 
 export function themeColours() {
   const style = getComputedStyle(document.documentElement);

@@ -5,6 +5,7 @@
 // same run (same setting and seed: the server trains it once). A new run (or leaving the page)
 // aborts the old request, and the server stops training it.
 
+import { OKABE_RGB } from "../colours.js";
 import { renderControls } from "../controls.js";
 import { element } from "../dom.js";
 import { describeChart, loadPlotly } from "../plotly.js";
@@ -20,7 +21,7 @@ const NOT_TRAINING = new Set(["T"]);
 // P(class 1) as a colour: orange below 0.5, blue above, white at 0.5 (as the dense view's).
 function probabilityColour(p) {
   const t = Math.min(1, Math.abs(p - 0.5) * 2);
-  const [r, g, b] = p < 0.5 ? [230, 159, 0] : [0, 114, 178];
+  const [r, g, b] = p < 0.5 ? OKABE_RGB.orange : OKABE_RGB.blue;
   const mix = (c) => Math.round(255 + (c - 255) * t * 0.55);
   return [mix(r), mix(g), mix(b)];
 }
