@@ -17,6 +17,7 @@ from dropouts.lab.registry import (
 )
 from dropouts.lab.views import BUILT, views_of
 
+from .grammar import DEFAULTS
 from .mathml import to_mathml
 from .schemas import FamilyOut, MethodOut, MethodsOut, PaperOut, ParamOut, ViewOut
 
@@ -49,7 +50,7 @@ def method_out(method: Method) -> MethodOut:
         notes=list(method.notes),
         function=method.function,
         params=[param_out(param) for param in method.params],
-        image_view="image" in views_of(method.id, method.views),
+        image_view=DEFAULTS.view in views_of(method.id, method.views),
         built_views=list(views_of(method.id, method.views)),
     )
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from dropouts.lab.registry import SEED
+from dropouts.lab.registry import DEFAULT_VIEW, SEED
 
 ITERATIONS = 100  # the player's loop: a link's iteration i is 0 to 99
 SPEEDS = (1, 2, 4, 8, 15)  # the player's speeds, frames per second
@@ -33,7 +33,7 @@ class Defaults:
     """What a link that does not name a key shows."""
 
     method: str = "standard"
-    view: str = "image"  # the method's first view when it has no image view
+    view: str = DEFAULT_VIEW  # the method's first view when it does not have this one
     image: str = "cat"
     seed: int = _seed()
     i: int = 0

@@ -20,11 +20,13 @@ from .errors import error_body
 
 RETRY_AFTER_S = 2
 TRAIN = "/api/train"  # the training stream of every view: ?view=<id>&… (app/routes/training.py)
-DEFAULT_VIEW = "dense"  # /api/train without view: the dense view, as older links mean
 # The training stream of each trained view, by the view's id: its older address where it has
 # one (what pages and scripts already open: dense /api/train, uncertainty
 # /api/train/uncertainty, compression /api/train/compression), else /api/train?view=<id>.
 STREAMS = {view_id: training.alias or TRAIN for view_id, training in trainings().items()}
+# /api/train without view: the view whose older address it is (the dense view), as older links
+# mean.
+DEFAULT_VIEW = next(view_id for view_id, training in trainings().items() if training.alias == TRAIN)
 STREAM_HEADER = "X-Training-Stream"
 
 

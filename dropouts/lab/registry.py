@@ -1348,6 +1348,8 @@ VIEWS: tuple[ViewSpec, ...] = (
     ),
 )
 VIEWS_BY_ID: dict[str, ViewSpec] = {view.id: view for view in VIEWS}
+# The view a link that names none shows, where its method has it: the first of the table.
+DEFAULT_VIEW: str = VIEWS[0].id
 VIEW_LABELS: dict[View, str] = {view.id: view.label for view in VIEWS}
 
 

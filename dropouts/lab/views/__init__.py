@@ -8,25 +8,29 @@ with a ``VIEW`` object (a :class:`~dropouts.lab.views.base.View`) and one ES mod
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
+from dropouts.lab.registry import VIEWS
 from dropouts.lab.trained import Training
 from dropouts.lab.views.base import View
-from dropouts.lab.views.compression import VIEW as COMPRESSION
-from dropouts.lab.views.dense import VIEW as DENSE
-from dropouts.lab.views.feature_maps import VIEW as FEATURE_MAPS
-from dropouts.lab.views.image import VIEW as IMAGE
-from dropouts.lab.views.lstm import VIEW as LSTM
-from dropouts.lab.views.pooling import VIEW as POOLING
-from dropouts.lab.views.residual import VIEW as RESIDUAL
-from dropouts.lab.views.uncertainty import VIEW as UNCERTAINTY
 
-BUILT: dict[str, View[object]] = {
-    view.id: view  # type: ignore[misc]
-    for view in (IMAGE, FEATURE_MAPS, POOLING, DENSE)
-}
-BUILT[COMPRESSION.id] = COMPRESSION  # type: ignore[assignment]
-BUILT[UNCERTAINTY.id] = UNCERTAINTY  # type: ignore[assignment]
-BUILT[LSTM.id] = LSTM  # type: ignore[assignment]
-BUILT[RESIDUAL.id] = RESIDUAL  # type: ignore[assignment]
+
+def _built() -> dict[str, View[object]]:
+    """Each view of the registry that has its module here (``<id>.py`` with ``VIEW``), in the
+    registry's order: adding a view adds its module, nothing is listed by hand."""
+    found: dict[str, View[object]] = {}
+    for spec in VIEWS:
+        name = f"{__name__}.{spec.id}"
+        if importlib.util.find_spec(name) is None:
+            continue
+        view = importlib.import_module(name).VIEW
+        assert view.id == spec.id, (name, view.id)
+        found[spec.id] = view
+    return found
+
+
+BUILT: dict[str, View[object]] = _built()
 
 
 def built_view(view_id: str) -> View[object]:
