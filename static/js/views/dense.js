@@ -3,7 +3,7 @@
 // iterations, the test-time rule against the ensemble's mean, the method's own panel, and
 // the training run below (training.js). Every number arrives computed from the server.
 
-import { element, svg } from "../dom.js";
+import { element, svg, linkViewStyles } from "../dom.js";
 import { fmt } from "../stats.js";
 import { share as percent, titleSvg } from "./titles.js";
 import { TrainingPanel } from "./training.js";
@@ -49,6 +49,7 @@ export default class DenseView {
   static needsImage = false;
 
   constructor(root, extra, context) {
+    linkViewStyles("dense");
     this.root = root;
     this.context = context;
     root.classList.add("dense-view");

@@ -3,7 +3,7 @@
 
 import { fetchScene } from "../api.js";
 import { context2d, DROPPED, KEPT, noisePalette, OKABE_ITO } from "../colours.js";
-import { element } from "../dom.js";
+import { element, linkViewStyles } from "../dom.js";
 import { maskBars, maskDerived, maskNumbers, maskSentence, maskSeries } from "./image.js";
 
 // Dropped units in the training output: a dark blue, as dark as the zero they hold but with
@@ -48,6 +48,7 @@ export default class FeatureMapView {
   static needsImage = true;
 
   constructor(root, extra, context) {
+    linkViewStyles("feature_maps");
     this.root = root;
     this.context = context;
     this.scene = null;
