@@ -33,7 +33,8 @@ import torch
 from app.loopback import serve
 from dropouts.lab.memory import MEMORY_MODES, MemorySetup, long_distance_accuracy, train_mode
 from dropouts.lab.registry import get_method, get_view
-from dropouts.lab.views.lstm import INPUTS, LSTM_METHODS, VIEW, draw_sequence, toy_lstm
+from dropouts.lab.views.lstm import LSTM_METHODS, VIEW
+from dropouts.lab.views.lstm_toy import INPUTS, draw_sequence, toy_lstm
 
 TARGET_FRAME_MS = 10.0
 TARGET_RUN_S = 10.0

@@ -25,7 +25,8 @@ from PIL import Image, ImageSequence
 from app.render import THEMES, drawn_views, renderer_of
 from dropouts.lab.registry import get_method, get_view
 from dropouts.lab.views import BUILT
-from dropouts.lab.views.lstm import LSTM_METHODS, VIEW, simulate
+from dropouts.lab.views.lstm import LSTM_METHODS, VIEW
+from dropouts.lab.views.lstm_run import simulate
 from dropouts.rnn import DropoutLSTM
 
 PER_SEQUENCE = {"rnndrop", "variational_rnn"}

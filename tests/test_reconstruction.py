@@ -19,6 +19,7 @@ import torch.nn.functional as nnf
 from stats import Z, assert_binomial_fraction, seeded
 
 import dropouts.lab.views.reconstruction as reconstruction
+import dropouts.lab.views.reconstruction_fractions as reconstruction_fractions
 from app.config import Settings
 from app.images import SAMPLES, normalise
 from dropouts import functional as F
@@ -267,9 +268,9 @@ def test_the_settings_are_said_in_words() -> None:
     study = study_of("cat")
     assert curve(study, "standard").setting == tuple(f"p = {f:.2f}" for f in FRACTIONS)
     assert curve(study, "spatial").setting == tuple(f"p = {f:.2f}" for f in FRACTIONS)
-    sizes = reconstruction._cutout_sizes(height, width)
+    sizes = reconstruction_fractions.cutout_sizes(height, width)
     assert curve(study, "cutout").setting == tuple(f"4 holes of {size} px" for size in sizes)
-    probabilities = reconstruction._dropblock_probabilities(height, width)
+    probabilities = reconstruction_fractions.dropblock_probabilities(height, width)
     assert curve(study, "dropblock").setting == tuple(
         f"p = {p:.3f}, block 15" for p in probabilities
     )
@@ -282,7 +283,7 @@ def test_cutout_size_makes_the_expected_fraction_closest_to_the_target(
     def gap(side: int, fraction: float) -> float:
         return abs(expectations.cutout_dropped_fraction(side, 4, height, width) - fraction)
 
-    sizes = reconstruction._cutout_sizes(height, width)
+    sizes = reconstruction_fractions.cutout_sizes(height, width)
     for fraction, size in zip(FRACTIONS, sizes, strict=True):
         # The expected fraction grows with the side (each hole only grows), so the closest
         # side is closer than both of its neighbours.
@@ -300,8 +301,8 @@ def test_dropblock_p_gives_exactly_the_expected_fraction(
 ) -> None:
     # Block: the odd number nearest max(H, W) / 32 (451 / 32 = 14.1 -> 15; 800 / 32 = 25;
     # 512 / 32 = 16 is a tie, the smaller one), at least 3.
-    assert reconstruction._dropblock_block(height, width) == block
-    probabilities = reconstruction._dropblock_probabilities(height, width)
+    assert reconstruction_fractions.dropblock_block(height, width) == block
+    probabilities = reconstruction_fractions.dropblock_probabilities(height, width)
     for fraction, p in zip(FRACTIONS, probabilities, strict=True):
         expected = expectations.dropblock_dropped_fraction(p, block, height, width)
         assert expected == pytest.approx(fraction, abs=1e-9)
@@ -323,9 +324,9 @@ def test_realized_fractions_are_close_to_the_targets() -> None:
     # mean of 3 draws, whose mean is the expected fraction E of the setting used: it lies
     # within Z s / sqrt(3) of E, and E within |E - f| of the target (for Cutout the side is a
     # whole number, so E misses f by up to half a step of the side; DropBlock's p hits it).
-    sizes = reconstruction._cutout_sizes(height, width)
-    probabilities = reconstruction._dropblock_probabilities(height, width)
-    block = reconstruction._dropblock_block(height, width)
+    sizes = reconstruction_fractions.cutout_sizes(height, width)
+    probabilities = reconstruction_fractions.dropblock_probabilities(height, width)
+    block = reconstruction_fractions.dropblock_block(height, width)
     ones = torch.ones(40, 1, height, width)
     for i, fraction in enumerate(FRACTIONS):
         cutouts = tensor(F.cutout(ones, sizes[i], n_holes=4, generator=seeded(100 + i)))

@@ -35,17 +35,9 @@ from dropouts.lab.registry import (
 from dropouts.lab.views import BUILT, views_of
 from dropouts.lab.views.base import JsonArray, Scene, frame_generator
 from dropouts.lab.views.features import run_stage
-from dropouts.lab.views.residual import (
-    MAX_BATCH,
-    RESIDUAL_METHODS,
-    SIDE,
-    VIEW,
-    branch,
-    choose_samples,
-    draw_gates,
-    forward,
-    network,
-)
+from dropouts.lab.views.residual import RESIDUAL_METHODS, VIEW
+from dropouts.lab.views.residual_network import branch, draw_gates, forward, network
+from dropouts.lab.views.residual_samples import MAX_BATCH, SIDE, choose_samples
 
 
 def picture(name: str = "cat") -> torch.Tensor:

@@ -16,15 +16,18 @@
 
 import { Announcer, frameSentence } from "./announcer.js";
 import { fetchSeries } from "./api.js";
+import { chartsDrawer } from "./charts_soon.js";
 import { renderControls } from "./controls.js";
 import { partnerOf } from "./compare.js";
 import { EmbedDialog } from "./embed_dialog.js";
 import { FrameCache } from "./frames.js";
 import { ImagePicker } from "./images.js";
+import { renderHead } from "./method_head.js";
 import { wireMenu } from "./menu.js";
 import { openPlaying } from "./motion.js";
+import { errorLine, showLinkNotes } from "./page_notices.js";
 import { awaitTraining, isTraining } from "./training_wait.js";
-import { markPicked, renderMethodSelect, renderPicker, renderViewTabs, shortCitation, viewBadge } from "./picker.js";
+import { renderMethodSelect, renderPicker, renderViewTabs, viewBadge } from "./picker.js";
 import { Panel, snapshotOf, viewModule } from "./panel.js";
 import { Player } from "./player.js";
 import { SliderPrefetch } from "./prefetch.js";
@@ -33,6 +36,7 @@ import {
   comparisonQuery, DEFAULTS, defaultParams, frameKey, ITERATIONS, linkCorrections, methodById, paramsOf, readState, toQuery, viewById, withView,
 } from "./state.js";
 import { Charts, renderNumbers } from "./stats.js";
+import { urlWriter } from "./url_writer.js";
 
 performance.mark("main-start");
 const boot = JSON.parse(document.getElementById("boot").textContent);
@@ -42,6 +46,7 @@ const $ = (selector) => document.querySelector(selector);
 let state = readState(catalog, window.location.search);
 const cache = new FrameCache();
 const charts = new Charts($("#chart-series"), $("#chart-histogram"));
+const drawChartsSoon = chartsDrawer(charts, () => panel.instance);
 
 // What tests and benchmarks can read: latencies of slider input -> painted frame, in ms (and
 // for each, whether the frame was in the cache at the input), the time from navigation to the
@@ -55,6 +60,8 @@ window.dropoutLab = probe;
 
 const currentMethod = () => methodById(catalog, state.method);
 const announcer = new Announcer($("#announcer"), (text) => probe.announced.push(text));
+const { showError, clearError } = errorLine(probe.errors);
+const writeUrl = urlWriter(() => toQuery(state));
 
 // ---------------------------------------------------------------- the current view
 
@@ -171,23 +178,6 @@ function firstFrameOnScreen() {
   });
 }
 
-let chartsDrawnAt = -Infinity;
-let chartsTimer = null;
-
-// The view that painted the frame draws its charts, if it is still the one on screen.
-function drawChartsSoon(instance, frame, header) {
-  clearTimeout(chartsTimer);
-  const wait = chartsDrawnAt + 150 - performance.now();
-  const draw = () => {
-    if (panel.instance !== instance) return;
-    chartsDrawnAt = performance.now();
-    charts.drawBars(instance.bars(frame, header.theory));
-    charts.markIteration(frame.iteration);
-  };
-  if (wait <= 0) draw();
-  else chartsTimer = setTimeout(draw, wait);
-}
-
 // ---------------------------------------------------------------- statistics over iterations
 
 let seriesTimer = null;
@@ -219,26 +209,6 @@ function scheduleSeries() {
 }
 
 // ---------------------------------------------------------------- URL
-
-let urlTimer = null;
-
-function writeUrl(mode) {
-  if (mode === "push" || mode === "replace-now") {
-    clearTimeout(urlTimer);
-    urlTimer = null;
-    if (mode === "push") window.history.pushState(null, "", toQuery(state));
-    else window.history.replaceState(null, "", toQuery(state));
-    return;
-  }
-  // Browsers throttle history updates: during drags and playback write at most 4 per second.
-  // A throttle, not a debounce: a write already due is kept, and writes the state of its time,
-  // so the address follows playback at any speed.
-  if (urlTimer !== null) return;
-  urlTimer = setTimeout(() => {
-    urlTimer = null;
-    window.history.replaceState(null, "", toQuery(state));
-  }, 250);
-}
 
 window.addEventListener("popstate", () => {
   state = readState(catalog, window.location.search);
@@ -279,39 +249,6 @@ function onParam(name, value, phase) {
 
 function derivedValue(name) {
   return panel.instance && lastPainted ? panel.instance.derived?.(name, lastPainted.header.theory) ?? null : null;
-}
-
-function renderHead(method) {
-  markPicked($("#picker"), method.id);
-  $("#method-name").textContent = method.name;
-  $("#method-summary").textContent = method.summary;
-  const citation = (paper) => `${paper.authors} (${paper.year}). ${paper.title}. ${paper.venue}.`;
-  const paperLink = (paper, text) => Object.assign(document.createElement("a"), {
-    href: paper.url, target: "_blank", rel: "noopener", textContent: text, title: citation(paper),
-  });
-  // Short citations under the name; the full references close the page.
-  $("#method-papers").replaceChildren(
-    ...method.papers.flatMap((paper, k) => {
-      const link = paperLink(paper, `${shortCitation(paper)}, “${paper.title}”`);
-      return k === 0 ? [link] : [" · ", link];
-    }),
-  );
-  $("#method-formula").innerHTML = method.formula_mathml; // MathML rendered by the server
-  $("#method-test-time").textContent = `Test time: ${method.test_time}`;
-  const heading = (text) => Object.assign(document.createElement("h3"), { textContent: text });
-  const references = document.createElement("ul");
-  references.replaceChildren(...method.papers.map((paper) => {
-    const item = document.createElement("li");
-    item.append(paperLink(paper, citation(paper)));
-    return item;
-  }));
-  $("#notes").replaceChildren(
-    ...(method.notes.length ? [heading("Notes")] : []),
-    ...method.notes.map((note) => Object.assign(document.createElement("p"), { textContent: note })),
-    heading(method.papers.length > 1 ? "Papers" : "Paper"),
-    references,
-  );
-  document.title = `${method.name} · Dropout Lab`;
 }
 
 // The controls beside the player: the method's, the view's own (but for the grouped ones,
@@ -434,28 +371,9 @@ $("#compare").addEventListener("click", () => {
 });
 $("#open-export").addEventListener("click", () => embedDialog.open("export"));
 
-// A sticky error explains a change the page made for the user (an unknown upload replaced by
-// the cat): the next painted frame keeps it; the user's next choice of image or method clears it.
-function showError(error, { sticky = false } = {}) {
-  const node = $("#error");
-  node.textContent = error.message;
-  node.hidden = false;
-  node.dataset.sticky = String(sticky);
-  probe.errors.push(error.message);
-}
-
-function clearError({ force = false } = {}) {
-  const node = $("#error");
-  if (force || node.dataset.sticky !== "true") node.hidden = true;
-  if (force) $("#link-notice").hidden = true;
-}
-
 // A link that asked for something out of range is shown corrected, and the page says so.
 function showLinkCorrections(search) {
-  const notes = linkCorrections(catalog, search, state);
-  const node = $("#link-notice");
-  node.textContent = notes.length ? `This link was adjusted: ${notes.join("; ")}.` : "";
-  node.hidden = notes.length === 0;
+  showLinkNotes(linkCorrections(catalog, search, state));
 }
 
 // ---------------------------------------------------------------- start

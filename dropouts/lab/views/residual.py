@@ -40,7 +40,6 @@ average of the sub-networks that training samples (exactly equal block by block,
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import math
 import threading
@@ -50,7 +49,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import torch
-import torch.nn.functional as TF
 from torch import Tensor
 
 from dropouts import functional as F
@@ -66,159 +64,24 @@ from dropouts.lab.views.base import (
     number,
 )
 from dropouts.lab.views.features import POOL, run_stage
+from dropouts.lab.views.residual_network import (
+    CHANNELS,
+    Mode,
+    display_bytes,
+    draw_gates,
+    forward,
+    network,
+    relative_change,
+)
+from dropouts.lab.views.residual_samples import MAX_BATCH, SIDE, ResidualScene, choose_samples
+
+__all__ = ["RESIDUAL_METHODS", "VIEW", "ResidualScene", "ResidualTheory", "ResidualView"]
 
 RESIDUAL_METHODS: tuple[str, ...] = ("droppath",)
-SIDE = 24  # a sample: SIDE x SIDE map units (2 SIDE pixels of the stage's picture)
-MAX_BATCH = 16  # the registry's largest batch: the samples are chosen once per picture
-MAX_BLOCKS = 16
-CHANNELS = 8
-BRANCH_GAIN = 0.3  # the second convolution's scale: see the module's docstring
-NETWORK_SEED = 2016  # the weights: fixed, whatever the page's seed
 ENSEMBLE = 32  # training passes averaged in the theory
 THEORY_SEED = 7
 ENSEMBLE_ITERATION = 10**9
 THEORIES = 32  # theories remembered (the ensemble costs tens of ms)
-Mode = Literal["row", "batch"]
-
-
-# ---------------------------------------------------------------- the network
-
-
-@dataclass(frozen=True)
-class Block:
-    """One residual branch: conv 3 x 3, ReLU, conv 3 x 3 (weights ``(C, C, 3, 3)``)."""
-
-    first: Tensor
-    second: Tensor
-
-
-def block_weights(index: int) -> Block:
-    """Block ``index`` (1-based): He-initialised from its own seeded stream."""
-    generator = torch.Generator().manual_seed(NETWORK_SEED * 1000 + index)
-    fan_in = CHANNELS * 9
-    shape = (CHANNELS, CHANNELS, 3, 3)
-    first = torch.randn(shape, generator=generator) * math.sqrt(2.0 / fan_in)
-    second = torch.randn(shape, generator=generator) * (BRANCH_GAIN * math.sqrt(1.0 / fan_in))
-    return Block(first, second)
-
-
-_NETWORK: tuple[Block, ...] = tuple(block_weights(index) for index in range(1, MAX_BLOCKS + 1))
-
-
-def network(blocks: int) -> tuple[Block, ...]:
-    """The first ``blocks`` blocks of the fixed stack."""
-    if not 1 <= blocks <= MAX_BLOCKS:
-        raise ValueError(f"blocks must be 1 to {MAX_BLOCKS}, got {blocks}")
-    return _NETWORK[:blocks]
-
-
-def branch(block: Block, h: Tensor) -> Tensor:
-    """``f_l(h)`` for a batch ``(N, C, S, S)``."""
-    return TF.conv2d(TF.relu(TF.conv2d(h, block.first, padding=1)), block.second, padding=1)
-
-
-def forward(stack: tuple[Block, ...], x: Tensor, gates: Tensor | None) -> Tensor:
-    """``x`` ``(N, C, S, S)`` through the stack: ``H_l = H_{l-1} + gates[:, l] f_l(H_{l-1})``.
-
-    ``gates`` ``(N, L)`` holds the factor each sample's branch is multiplied by (0 when dropped,
-    ``1 / s_l`` when kept, as :func:`dropouts.functional.drop_path` returns its mask); None is
-    the test-time network (every branch, factor 1). A dropped branch is not computed at all.
-    """
-    h = x
-    for index, block in enumerate(stack):
-        if gates is None:
-            h = h + branch(block, h)
-            continue
-        factor = gates[:, index]
-        kept = torch.nonzero(factor).flatten()
-        if kept.numel() == 0:
-            continue
-        if kept.numel() == h.shape[0]:
-            h = h + factor.view(-1, 1, 1, 1) * branch(block, h)
-        else:
-            update = factor[kept].view(-1, 1, 1, 1) * branch(block, h[kept])
-            h = h.index_add(0, kept, update)
-    return h
-
-
-def draw_gates(survival: tuple[float, ...], batch: int, mode: Mode, g: torch.Generator) -> Tensor:
-    """The factors ``(batch, L)`` of one training pass: per block, the mask that
-    :func:`dropouts.functional.drop_path` applies to the branch of a batch (one gate per
-    sample in row mode, one for the batch in batch mode), blocks in order from ``g``."""
-    columns = []
-    for s in survival:
-        result = F.drop_path(
-            torch.ones(batch, 1), 1.0 - s, mode=mode, generator=g, return_mask=True
-        )
-        assert isinstance(result, tuple)
-        columns.append(result[1].expand(batch, 1))
-    return torch.cat(columns, dim=1)
-
-
-def relative_change(outputs: Tensor, reference: Tensor) -> Tensor:
-    """Per sample ``|outputs - reference| / |reference|`` (norms over channels and positions)."""
-    gap = torch.linalg.vector_norm((outputs - reference).flatten(1), dim=1)
-    size = torch.linalg.vector_norm(reference.flatten(1), dim=1).clamp(min=1e-12)
-    return torch.div(gap, size)
-
-
-def display_bytes(outputs: Tensor, scale: Tensor) -> list[str]:
-    """``|H_L|`` per position, row-major, as one byte each (255 at the sample's ``scale``,
-    clipped above), base64-encoded: one string per sample."""
-    norm = torch.linalg.vector_norm(outputs, dim=1).flatten(1)  # (N, S * S)
-    levels = (norm / scale[:, None] * 255).round().clamp(0, 255).to(torch.uint8)
-    return [base64.b64encode(row.numpy().tobytes()).decode("ascii") for row in levels]
-
-
-# ---------------------------------------------------------------- the samples
-
-
-@dataclass(frozen=True)
-class ResidualScene:
-    inputs: Tensor  # (MAX_BATCH, C, SIDE, SIDE): the samples, most active first
-    origins: tuple[tuple[int, int], ...]  # (row, column) of each square in the maps
-    picture: Tensor  # (3, h, w): the picture at the stage's resolution
-    digest: str  # names the picture, for the theories' cache
-
-
-def _positions(size: int, step: int) -> list[int]:
-    last = size - SIDE
-    positions = list(range(0, last + 1, step))
-    return positions if positions[-1] == last else [*positions, last]
-
-
-def choose_samples(maps: Tensor) -> tuple[Tensor, tuple[tuple[int, int], ...]]:
-    """:data:`MAX_BATCH` squares of the maps ``(C, h, w)``: on a lattice of half a square, the
-    most active first (total activation), each overlapping an already chosen one by at most a
-    quarter; a picture too small for that many gives overlapping squares, and one smaller than
-    a square is padded with zeros (its squares then repeat)."""
-    _, height, width = maps.shape
-    padded = TF.pad(maps, (0, max(0, SIDE - width), 0, max(0, SIDE - height)))
-    _, height, width = padded.shape
-    activity = padded.sum(dim=0)
-    step = SIDE // 2
-    while True:
-        candidates = [(r, c) for r in _positions(height, step) for c in _positions(width, step)]
-        if len(candidates) >= MAX_BATCH or step == 1:
-            break
-        step = max(1, step // 2)
-    totals = [float(activity[r : r + SIDE, c : c + SIDE].sum()) for r, c in candidates]
-    order = sorted(range(len(candidates)), key=lambda k: (-totals[k], candidates[k]))
-    chosen: list[tuple[int, int]] = []
-    for limit in (SIDE * SIDE // 4, SIDE * SIDE):
-        for k in order:
-            r, c = candidates[k]
-            if (r, c) in chosen or len(chosen) == MAX_BATCH:
-                continue
-            overlaps = (
-                max(0, SIDE - abs(r - r2)) * max(0, SIDE - abs(c - c2)) for r2, c2 in chosen
-            )
-            if all(area <= limit for area in overlaps):
-                chosen.append((r, c))
-    while len(chosen) < MAX_BATCH:  # fewer squares than samples: they repeat
-        chosen.append(chosen[len(chosen) % max(1, len(chosen))])
-    inputs = torch.stack([padded[:, r : r + SIDE, c : c + SIDE] for r, c in chosen])
-    return inputs.contiguous(), tuple(chosen)
 
 
 # ---------------------------------------------------------------- the theory

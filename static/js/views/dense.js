@@ -4,7 +4,7 @@
 // the training run below (training.js). Every number arrives computed from the server.
 
 import { ABOVE, BELOW, OKABE_ITO, OKABE_RGB } from "../colours.js";
-import { element, svg } from "../dom.js";
+import { element, svg, linkViewStyles } from "../dom.js";
 import { fmt } from "../stats.js";
 import { share as percent, titleSvg } from "./titles.js";
 import { TrainingPanel } from "./training.js";
@@ -48,6 +48,7 @@ export default class DenseView {
   static needsImage = false;
 
   constructor(root, extra, context) {
+    linkViewStyles("dense");
     this.root = root;
     this.context = context;
     root.classList.add("dense-view");

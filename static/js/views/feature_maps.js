@@ -3,7 +3,7 @@
 
 import { fetchScene } from "../api.js";
 import { context2d, DROPPED, DROPPED_UNIT, KEPT, noisePalette, OKABE_ITO } from "../colours.js";
-import { element } from "../dom.js";
+import { element, linkViewStyles } from "../dom.js";
 import { maskBars, maskDerived, maskNumbers, maskSentence, maskSeries } from "./image.js";
 
 // Dropped units in the training output (DROPPED_UNIT): a dark blue, as dark as the zero they hold
@@ -47,6 +47,7 @@ export default class FeatureMapView {
   static needsImage = true;
 
   constructor(root, extra, context) {
+    linkViewStyles("feature_maps");
     this.root = root;
     this.context = context;
     this.scene = null;

@@ -3,6 +3,7 @@
 
 import { ApiError } from "../api.js";
 import { context2d, DROPPED, KEPT, noisePalette } from "../colours.js";
+import { linkViewStyles } from "../dom.js";
 import { fmt } from "../stats.js";
 import { ReconstructionPanel } from "./reconstruction.js";
 import { share as percent } from "./titles.js";
@@ -45,6 +46,7 @@ export default class ImageView {
   static needsImage = true;
 
   constructor(root, extra, context) {
+    linkViewStyles("image");
     this.root = root;
     this.context = context;
     root.classList.add("image-view");

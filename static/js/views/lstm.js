@@ -10,44 +10,15 @@
 // number arrives computed from the server (dropouts/lab/views/lstm.py, dropouts/lab/memory.py); this
 // module only draws.
 
-import { OKABE_ITO, OKABE_RGB } from "../colours.js";
-import { renderControls } from "../controls.js";
+import { OKABE_RGB } from "../colours.js";
 import { element, svg, linkViewStyles } from "../dom.js";
-import { describeChart, loadPlotly } from "../plotly.js";
 import { fmt } from "../stats.js";
-import { StreamedTraining } from "./streamed_training.js";
 import { titleSvg } from "./titles.js";
+import { BLUE, MARK, ORANGE, SKY, VERMILION, bitsOf, percent, themeColours } from "./lstm_parts.js";
+import { drawDiagram, drawEquations } from "./lstm_diagram.js";
+import { MemoryPanel } from "./lstm_memory.js";
 
-const { blue: BLUE, orange: ORANGE, vermilion: VERMILION, green: GREEN, purple: PURPLE, sky: SKY } = OKABE_ITO;
-const MARK = { dropped: [40, 40, 40], held: OKABE_RGB.blue, kept: [236, 236, 230] };
-const MODE_COLOURS = { none: "#555555", naive: VERMILION, rnndrop: ORANGE, recurrent: GREEN, variational: BLUE, zoneout: PURPLE };
-const MODE_DASH = { none: "dash", naive: "solid", rnndrop: "dot", recurrent: "solid", variational: "dashdot", zoneout: "longdash" };
-const MEMORY_KEYS = ["memory_p", "memory_k", "memory_symbols", "memory_steps"];
 const SWEEP_MS = 60; // per time step when the cursor sweeps through the sequence
-
-const percent = (fraction, digits = 1) => (fraction === null || fraction === undefined ? "–" : `${(100 * fraction).toFixed(digits)} %`);
-
-function themeColours() {
-  const style = getComputedStyle(document.documentElement);
-  const read = (name) => style.getPropertyValue(name).trim();
-  return { ink: read("--ink"), muted: read("--muted"), panel: read("--panel"), line: read("--line") };
-}
-
-// A mask as the frame carries it: bits of shape [1, rows, T] (a row per unit, a column per step).
-function bitsOf(array) {
-  const [, rows, steps] = array.shape;
-  return { rows, steps, at: (r, t) => array.bits[r * steps + t] };
-}
-
-// Where a mask of each trace key sits on the cell diagram (viewBox 0 0 660 312).
-const PLACES = {
-  input: { x: 76, y: 280, letter: "x", label: [4, 306, "start"] },
-  hidden: { x: 76, y: 244, letter: "h", label: [4, 228, "start"] },
-  update: { x: 322, y: 148, letter: "g", label: [338, 154, "start"] },
-  cell: { x: 380, y: 52, letter: "c", label: [380, 28, "middle"] },
-  zoneout_c: { x: 380, y: 52, letter: "c", label: [380, 28, "middle"] },
-  zoneout_h: { x: 575, y: 150, letter: "h", label: [598, 182, "middle", true] },
-};
 
 export default class LSTMView {
   static needsImage = false;
@@ -134,14 +105,14 @@ export default class LSTMView {
     if (this.t === null || this.t > last) this.t = last;
     this.slider.value = String(this.t);
     this.#summary(frame, theory);
-    this.#diagram(theory);
-    this.#equations(theory);
+    drawDiagram(this, theory);
+    drawEquations(this, theory);
     this.#drawMasks();
     this.#drawTrajectories();
     this.#note(frame, theory);
   }
 
-  #methodName() {
+  methodName() {
     return this.context.method()?.name ?? this.theory.mode;
   }
 
@@ -149,113 +120,9 @@ export default class LSTMView {
     const measure = theory.measure;
     const constant = frame.constant ? "the same mask at every step" : "a new mask at every step";
     this.summary.replaceChildren(
-      element("strong", { text: `${this.#methodName()}, iteration ${frame.iteration}: ` }),
+      element("strong", { text: `${this.methodName()}, iteration ${frame.iteration}: ` }),
       `${percent(frame.dropped_fraction)} of the units ${measure} (expected ${percent(theory.expected_dropped_fraction)}), ${constant}. `
         + `A ${theory.length}-step sequence through an LSTM of ${theory.units} units; each iteration draws a new sequence and new masks.`,
-    );
-  }
-
-  // The cell: c runs along the top, the gates along the bottom; the method's masks are filled
-  // circles at the place they multiply, the other places dashed.
-  #diagram(theory) {
-    const colours = themeColours();
-    const ink = colours.ink;
-    const parts = [];
-    const line = (d, extra = {}) => parts.push(svg("path", { d, fill: "none", stroke: ink, "stroke-width": 2, "marker-end": "url(#lstm-arrow)", ...extra }));
-    const node = (x, y, text) => {
-      parts.push(svg("circle", { cx: x, cy: y, r: 13, fill: colours.panel, stroke: ink, "stroke-width": 2 }));
-      parts.push(svg("text", { x, y: y + 6, "text-anchor": "middle", class: "op", text }));
-    };
-    const box = (x, y, label, width = 76) => {
-      parts.push(svg("rect", { x: x - width / 2, y, width, height: 32, rx: 6, fill: colours.panel, stroke: ink, "stroke-width": 2 }));
-      parts.push(svg("text", { x, y: y + 22, "text-anchor": "middle", class: "gate", text: label }));
-    };
-    parts.push(svg("defs", {}, [svg("marker", { id: "lstm-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, [
-      svg("path", { d: "M0 0L10 5L0 10z", fill: ink }),
-    ])]));
-    // The cell state: c_t = f ⊙ c_{t-1} + i ⊙ g.
-    line("M44 52H145");
-    line("M173 52H280");
-    line("M308 52H626");
-    parts.push(svg("text", { x: 4, y: 58, class: "state", text: "cₜ₋₁" }));
-    parts.push(svg("text", { x: 632, y: 58, class: "state", text: "cₜ" }));
-    node(160, 52, "×");
-    node(295, 52, "+");
-    // The inputs: h_{t-1} and x_t join, then feed the four gates.
-    parts.push(svg("text", { x: 4, y: 250, class: "state", text: "hₜ₋₁" }));
-    parts.push(svg("text", { x: 12, y: 286, class: "state", text: "xₜ" }));
-    line("M50 244H110V280H50", { "marker-end": "none" });
-    line("M110 262H500", { "marker-end": "none" });
-    for (const x of [160, 250, 340, 500]) line(`M${x} 262V210`);
-    box(160, 176, "f: σ");
-    box(250, 176, "i: σ");
-    box(340, 176, "g: tanh", 84);
-    box(500, 176, "o: σ");
-    line("M160 176V67");
-    line("M250 176L286 121");
-    line("M340 176L304 121");
-    node(295, 110, "×");
-    line("M295 97V67");
-    // The output: h_t = o ⊙ tanh(c_t).
-    line("M500 52V82", { "marker-end": "none" });
-    box(500, 84, "tanh", 64);
-    line("M500 116V135");
-    line("M500 176V165");
-    node(500, 150, "×");
-    line("M513 150H626");
-    parts.push(svg("text", { x: 632, y: 156, class: "state", text: "hₜ" }));
-    // The places a mask can act on: the method's filled, the others dashed.
-    const active = new Map(theory.masks.map((mask) => [mask.key, mask]));
-    const drawn = new Set();
-    for (const [key, place] of Object.entries(PLACES)) {
-      const mask = active.get(key);
-      const id = `${place.x},${place.y}`;
-      if (!mask && (drawn.has(id) || key.startsWith("zoneout"))) continue;
-      drawn.add(id);
-      const held = mask?.meaning === "held";
-      const colour = held ? BLUE : VERMILION;
-      parts.push(svg("circle", {
-        cx: place.x, cy: place.y, r: 12,
-        fill: mask ? colour : colours.panel,
-        stroke: mask ? colour : colours.muted,
-        "stroke-width": 2, "stroke-dasharray": mask ? "none" : "3 3",
-        class: mask ? "mask-place active" : "mask-place",
-        "data-acts-on": place.letter,
-      }));
-      parts.push(svg("text", { x: place.x, y: place.y + 5, "text-anchor": "middle", class: mask ? "mark active" : "mark", text: mask ? (held ? "d" : "m") : place.letter }));
-      if (mask) {
-        const per = mask.per === "sequence" ? "once per sequence" : "every step";
-        const what = held ? `keeps old ${place.letter}` : `mask on ${place.letter}`;
-        const [x, y, anchor, twoLines] = place.label;
-        const label = (text, dy) => svg("text", { x, y: y + dy, "text-anchor": anchor, class: "mask-label", style: `fill:${colour}`, text });
-        if (twoLines) parts.push(label(what, 0), label(per, 17));
-        else parts.push(label(`${what}: ${per}`, 0));
-      }
-    }
-    this.diagram.replaceChildren(...parts);
-    const names = theory.masks.map((mask) => `${mask.label} (${theory.parts[mask.acts_on]})`).join("; ");
-    this.diagramCaption.replaceChildren(
-      element("span", { class: "title", text: "The LSTM cell" }), " ",
-      element("span", { class: "detail", text: `${this.#methodName()}: ${names}. Filled circles: where its masks act; dashed: the other places a mask can go (x, h, g, c).` }),
-    );
-    const spoken = (words) => words.replace(/_t\b/g, "");
-    const where = theory.masks.map((mask) => `${mask.meaning === "held" ? "keeps the old value of" : "masks"} ${spoken(theory.parts[mask.acts_on])}, `
-      + `${mask.per === "sequence" ? "a mask drawn once per sequence" : "a new mask at every step"}`).join("; and ");
-    titleSvg(this.diagram, `an LSTM cell: ${this.#methodName()} ${where}`);
-  }
-
-  #equations(theory) {
-    const when = (per) => (per === "sequence" ? "once per sequence" : per === "step" ? "at every step" : "–");
-    this.equations.replaceChildren(
-      element("thead", {}, [element("tr", {}, ["mode", "masks", "drawn", "equation"].map((text) => element("th", { scope: "col", text })))]),
-      element("tbody", {}, theory.modes.map((row) => element("tr", {
-        class: row.mode === theory.mode ? "current" : row.mode === "naive" ? "reference" : "",
-      }, [
-        element("th", { scope: "row", text: row.mode === theory.mode ? `▶ ${row.name}` : row.name }),
-        element("td", { text: row.acts_on.length ? row.acts_on.join(", ") : "–" }),
-        element("td", { text: when(row.per) }),
-        element("td", { class: "equation", text: row.equation }),
-      ]))),
     );
   }
 
@@ -263,7 +130,7 @@ export default class LSTMView {
   #drawMasks() {
     const { frame, theory } = this;
     const figures = theory.masks.map((mask) => ({
-      key: `mask_${mask.key}`, spec: mask, title: `${this.#methodName()}: ${mask.label}`, measured: frame.masks[mask.key],
+      key: `mask_${mask.key}`, spec: mask, title: `${this.methodName()}: ${mask.label}`, measured: frame.masks[mask.key],
     }));
     figures.push({ key: "naive_mask", spec: theory.naive, title: "naive dropout (the reference): a new mask mₜ on c at every step", measured: frame.naive });
     if (!this.maskFigures || this.maskFigures.map((f) => f.key).join() !== figures.map((f) => f.key).join()) {
@@ -376,7 +243,7 @@ export default class LSTMView {
       return titleSvg(svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "lstm-trajectory" }, parts), this.#trajectoryWords(k));
     }));
     this.trajectoryLegend.replaceChildren(...[
-      [BLUE, `with ${this.#methodName()}`, "line"],
+      [BLUE, `with ${this.methodName()}`, "line"],
       [VERMILION, "with naive dropout (same p, a new mask on c every step)", "line"],
       [colours.muted, "without dropout", "dashed"],
       [SKY, "a symbol arrives", "tick"],
@@ -391,14 +258,14 @@ export default class LSTMView {
     const { frame, theory } = this;
     const cells = frame.cells;
     const t = this.t ?? theory.length - 1;
-    return `the cell state c of unit ${cells.units[k] + 1} over ${theory.length} steps; at step ${t + 1}: ${fmt(cells.method[k][t], 2)} with ${this.#methodName()}, `
+    return `the cell state c of unit ${cells.units[k] + 1} over ${theory.length} steps; at step ${t + 1}: ${fmt(cells.method[k][t], 2)} with ${this.methodName()}, `
       + `${fmt(cells.naive[k][t], 2)} with naive dropout, ${fmt(cells.none[k][t], 2)} without dropout`;
   }
 
   #note(frame, theory) {
     const naive = frame.naive_deviation;
     const own = frame.deviation;
-    this.note.textContent = `How far the cell state strays from its path without dropout (RMS over the units and steps): ${fmt(own)} with ${this.#methodName()}, `
+    this.note.textContent = `How far the cell state strays from its path without dropout (RMS over the units and steps): ${fmt(own)} with ${this.methodName()}, `
       + `${fmt(naive)} with naive dropout. Naive dropout zeroes a different share of c at every step, so whatever a symbol wrote is soon erased; `
       + `${theory.mode === "rnndrop" ? "RNNDrop drops the same units for the whole sequence, and the kept ones hold their memory" : theory.mode === "recurrent" ? "recurrent dropout masks only the update g, never c itself: the memory is kept" : theory.mode === "variational" ? "variational dropout masks the inputs of the gates with the same masks at every step and never touches c" : "zoneout never zeroes: a unit keeps its previous value, so the memory is carried on"}. `
       + `The toy LSTM's forget gate is about ${fmt(theory.toy.forget_gate, 2)}: without dropout the cell holds what it was given for tens of steps.`;
@@ -502,157 +369,5 @@ export default class LSTMView {
 
   derived() {
     return null;
-  }
-}
-
-// ---------------------------------------------------------------- the memory task
-
-// Under the view: a small LSTM trained in the server per mode on delayed recall, streamed;
-// its test accuracy against the distance k, one line per mode on one chart.
-class MemoryPanel extends StreamedTraining {
-  constructor(extra, context) {
-    super(context, {
-      probe: { state: "idle", events: 0, trained: [], runs: 0, final: null },
-      probeName: "memory",
-      formLabel: "memory task parameters",
-      buttonText: "Train every mode",
-    });
-    this.chart = element("div", { class: "memory-chart", role: "img", "aria-label": "test accuracy against the distance k, per mode" });
-    this.table = element("table", { class: "memory-table" });
-    this.section = element("section", { class: "training memory-training", "aria-labelledby": "memory-title" }, [
-      element("h2", { id: "memory-title", text: "Memory, measured: recall the symbol seen k steps earlier" }),
-      element("p", {
-        class: "why-text",
-        text: "A small LSTM (32 units) reads random symbols and must answer, at every step, the symbols it saw 1 to k steps earlier. "
-          + "It is trained in the server once per mode, from the same initial weights on the same minibatches, with the same p; only where and when the mask acts differs. "
-          + "Accuracy is measured at test time on 512 sequences it never saw. The further back, the longer the cell must hold the symbol: naive dropout, "
-          + "which zeroes a new share of c at every step, loses it; the others keep it.",
-      }),
-      element("div", { class: "training-grid memory-grid" }, [
-        this.controlsColumn(),
-        element("figure", { class: "view memory-figure" }, [this.chart, this.table]),
-      ]),
-    ]);
-    extra.append(this.section);
-    this.startWhenSeen(this.section);
-  }
-
-  show(state) {
-    if (state) this.showSettings(state, "memory");
-  }
-
-  query(state = this.context.state()) {
-    const query = new URLSearchParams();
-    for (const name of MEMORY_KEYS) if (state.params[name] !== undefined) query.set(name, String(state.params[name]));
-    query.set("seed", String(state.seed));
-    return query;
-  }
-
-  async run() {
-    const query = this.query();
-    this.latest = {};
-    this.done = {};
-    await this.stream(query.toString(), `/api/train/memory?${query}`, {
-      info: (data) => this.#info(data),
-      progress: (data) => this.#progress(data),
-      trained: (data) => this.#trained(data),
-      done: (data) => this.#done(data),
-    }, { events: 0, trained: [], final: null });
-  }
-
-  #info(info) {
-    this.info = info;
-    this.latest = {};
-    this.done = {};
-    this.status.textContent = `Training ${info.modes.length} LSTMs of ${info.hidden} units, ${info.steps} steps each on sequences of ${info.length} symbols…`;
-    this.#table(null);
-    this.#drawSoon();
-  }
-
-  #progress(event) {
-    this.probe.events += 1;
-    this.latest[event.mode] = event;
-    const name = this.info.names[event.mode];
-    const index = this.info.modes.indexOf(event.mode) + 1;
-    this.status.textContent = `${name} (${index} of ${this.info.modes.length}): step ${event.step} of ${this.info.steps}, accuracy at k = ${this.info.distances.length}: ${percent(event.accuracy.at(-1), 0)}…`;
-    this.#drawSoon();
-  }
-
-  #trained(event) {
-    this.done[event.mode] = event.accuracy;
-    this.probe.trained.push(event.mode);
-  }
-
-  #done(done) {
-    this.probe.state = "done";
-    this.probe.final = done;
-    const longest = done.longest;
-    const span = longest.length > 1 ? `k = ${longest[0]} to ${longest.at(-1)}` : `k = ${longest[0]}`;
-    const naive = done.long_accuracy.naive;
-    const others = ["rnndrop", "recurrent", "variational", "zoneout"].map((mode) => done.long_accuracy[mode]);
-    this.status.textContent = `Done. Mean accuracy at the longest distances (${span}): naive dropout ${percent(naive, 0)}, `
-      + `the per-sequence and memory-keeping modes ${percent(Math.min(...others), 0)} to ${percent(Math.max(...others), 0)}, no dropout ${percent(done.long_accuracy.none, 0)}.`;
-    this.#table(done);
-    this.#draw();
-  }
-
-  #table(done) {
-    if (!done || !this.info) {
-      this.table.replaceChildren();
-      return;
-    }
-    const span = done.longest.length > 1 ? `k = ${done.longest[0]}–${done.longest.at(-1)}` : `k = ${done.longest[0]}`;
-    this.table.replaceChildren(
-      element("caption", { text: `test accuracy (chance ${percent(this.info.chance, 0)})` }),
-      element("thead", {}, [element("tr", {}, [element("th", { scope: "col", text: "mode" }), element("th", { scope: "col", text: "k = 1" }), element("th", { scope: "col", text: span })])]),
-      element("tbody", {}, this.info.modes.map((mode) => element("tr", {}, [
-        element("th", { scope: "row" }, [element("span", { class: "swatch", style: `background:${MODE_COLOURS[mode]}` }), ` ${this.info.names[mode]}`]),
-        element("td", { text: percent(done.accuracy[mode][0], 0) }),
-        element("td", { text: percent(done.long_accuracy[mode], 0) }),
-      ]))),
-    );
-  }
-
-  #drawSoon() {
-    if (this.drawing) return;
-    this.drawing = true;
-    requestAnimationFrame(() => {
-      this.drawing = false;
-      this.#draw();
-    });
-  }
-
-  async #draw() {
-    const Plotly = await loadPlotly();
-    const info = this.info;
-    if (!info || !this.section.isConnected) return;
-    const { ink, line, muted } = themeColours();
-    const k = info.distances;
-    const traces = info.modes.filter((mode) => this.latest[mode]).map((mode) => {
-      const finished = Boolean(this.done[mode]);
-      const event = this.latest[mode];
-      return {
-        x: k, y: event.accuracy.slice(), type: "scatter", mode: "lines+markers",
-        name: finished ? info.names[mode] : `${info.names[mode]} (step ${event.step})`,
-        line: { color: MODE_COLOURS[mode], width: mode === "naive" ? 3.5 : 2.5, dash: MODE_DASH[mode] },
-        marker: { size: 6 }, opacity: finished ? 1 : 0.55,
-      };
-    });
-    traces.push({ x: [k[0], k.at(-1)], y: [info.chance, info.chance], type: "scatter", mode: "lines", name: "chance", line: { color: muted, width: 1.5, dash: "dot" } });
-    const title = `test accuracy against the distance k (p = ${fmt(info.p, 2)} for every mode)`;
-    Plotly.react(this.chart, traces, {
-      title: { text: title, x: 0.01, xanchor: "left" },
-      margin: { l: 58, r: 16, t: 44, b: 96 },
-      paper_bgcolor: "rgba(0,0,0,0)",
-      plot_bgcolor: "rgba(0,0,0,0)",
-      font: { color: ink, size: 14 },
-      xaxis: { title: { text: "distance k: the symbol seen k steps earlier" }, gridcolor: line, dtick: 1, range: [0.5, k.at(-1) + 0.5] },
-      yaxis: { title: { text: "test accuracy" }, gridcolor: line, range: [0, 1.02], tickformat: ".0%" },
-      legend: { orientation: "h", x: 0, y: -0.24, yanchor: "top" },
-    }, { displayModeBar: false, responsive: true });
-    const trained = Object.keys(this.done).length;
-    describeChart(this.chart, title, traces, `A small LSTM trained once per mode: ${trained} of ${info.modes.length} modes trained. `
-      + `Each line runs from k = ${k[0]} to k = ${k.at(-1)}, the accuracy of recalling the symbol seen k steps earlier; chance is ${percent(info.chance, 0)}`);
-    this.probe.drawn = traces.length - 1;
   }
 }

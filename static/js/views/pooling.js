@@ -5,7 +5,7 @@
 import { fetchScene } from "../api.js";
 import { context2d, DROPPED_UNIT, OKABE_ITO } from "../colours.js";
 import { fmt } from "../stats.js";
-import { element } from "../dom.js";
+import { element, linkViewStyles } from "../dom.js";
 import { share as percent } from "./titles.js";
 
 const CELL = 24; // canvas pixels per unit of the zoomed square
@@ -33,6 +33,7 @@ export default class PoolingView {
   static needsImage = true;
 
   constructor(root, extra, context) {
+    linkViewStyles("pooling");
     this.root = root;
     this.context = context;
     this.scene = null;
