@@ -24,6 +24,7 @@ from ..errors import ApiError
 from ..framing import EMBEDDABLE
 from ..grammar import DEFAULTS, grammar_json
 from ..images import ImageStore
+from ..modules import closure
 from ..state import first_values
 from .api import image_out, store_of
 
@@ -39,36 +40,11 @@ def templates_of(request: Request) -> Jinja2Templates:
     return templates
 
 
-# The page's own modules, announced in its head so the browser fetches them all at once
-# instead of discovering them import by import (static/js/main.js imports these).
-SHELL_MODULES = (
-    "main.js",
-    "embed_dialog.js",
-    "export.js",
-    "lesson.js",
-    "api.js",
-    "colours.js",
-    "controls.js",
-    "dom.js",
-    "frames.js",
-    "panel.js",
-    "images.js",
-    "picker.js",
-    "player.js",
-    "sharing.js",
-    "state.js",
-    "stats.js",
-    "plotly.js",
-    "announcer.js",
-    "motion.js",
-    "menu.js",
-    "training_wait.js",
-)
-
-
-def view_modules(view_id: str) -> tuple[str, ...]:
-    """The view's module and those it imports (the image view's helpers are shared)."""
-    return (f"views/{view_id}.js", "views/image.js", "views/reconstruction.js")
+def preloaded(request: Request, entry: str, view_id: str) -> list[str]:
+    """The modules a page announces in its head: its entry's and its view's static import
+    closures (app/modules.py)."""
+    root = request.app.state.settings.static_dir / "js"
+    return list(closure(root, entry, f"views/{view_id}.js"))
 
 
 def opening_view(query: Mapping[str, str]) -> str:
@@ -82,23 +58,6 @@ def opening_view(query: Mapping[str, str]) -> str:
     return asked if asked in built else (built[0] if built else DEFAULTS.view)
 
 
-EMBED_MODULES = (
-    "embed.js",
-    "api.js",
-    "colours.js",
-    "controls.js",
-    "dom.js",
-    "frames.js",
-    "lesson.js",
-    "panel.js",
-    "player.js",
-    "state.js",
-    "stats.js",
-    "plotly.js",
-    "announcer.js",
-    "motion.js",
-    "training_wait.js",
-)
 EMBED_SIZES = ((480, 270), (640, 360), (960, 540), (1280, 720))
 
 
@@ -127,11 +86,9 @@ def index(
     """The lab. The state itself comes from the URL, read by static/state.js."""
     query = first_values(request.query_params.multi_items())
     comparing = "a.method" in query and "b.method" in query
-    entry = ("compare_page.js", "compare.js", "visibility.js") if comparing else ()
+    entry = "compare_page.js" if comparing else "main.js"
     opening = query.get("view", DEFAULTS.view) if comparing else opening_view(query)
-    preload = dict.fromkeys(
-        entry + SHELL_MODULES + view_modules(opening if opening in BUILT else DEFAULTS.view)
-    )
+    preload = preloaded(request, entry, opening if opening in BUILT else DEFAULTS.view)
     # Root-relative, like every address in the page; its `url` names this very page.
     oembed = "/oembed?" + urlencode({"url": str(request.url)})
     return templates.TemplateResponse(
@@ -140,9 +97,9 @@ def index(
         {
             "boot_json": boot_json(store),
             "grammar_json": grammar_json(),
-            "preload": list(preload),
+            "preload": preload,
             "oembed_url": oembed,
-            "entry": "compare_page.js" if comparing else "main.js",
+            "entry": entry,
             "title": method_title(query),
         },
     )
@@ -158,19 +115,18 @@ def embed(
     plus the lesson mode (static/js/lesson.js). Framable from any origin."""
     query = first_values(request.query_params.multi_items())
     comparing = "a.method" in query and "b.method" in query
-    entry = ("embed_compare.js", "compare.js") if comparing else ()
+    entry = "embed_compare.js" if comparing else "embed.js"
     opening = query.get("view", DEFAULTS.view) if comparing else opening_view(query)
-    opening = opening if opening in BUILT else DEFAULTS.view
-    preload = dict.fromkeys(entry + EMBED_MODULES + ("visibility.js",) + view_modules(opening))
+    preload = preloaded(request, entry, opening if opening in BUILT else DEFAULTS.view)
     return templates.TemplateResponse(
         request,
         "embed.html",
         {
             "boot_json": boot_json(store),
             "grammar_json": grammar_json(),
-            "preload": list(preload),
+            "preload": preload,
             "title": method_title(query),
-            "entry": "embed_compare.js" if comparing else "embed.js",
+            "entry": entry,
         },
         headers=EMBEDDABLE,
     )
