@@ -30,9 +30,9 @@ typecheck: $(VENV)/.installed-dev
 
 # pytest exits with status 5 when it collects no test, which fails the target. The suite runs
 # in three workers (pytest-xdist), a file per worker at a time: its servers, browser and upload
-# directories are the worker's own.
+# directories are the worker's own. The slowest tests are listed at the end (where to speed up).
 pytest: $(VENV)/.installed-dev
-	$(BIN)/pytest -n 3 --dist loadfile
+	$(BIN)/pytest -n 3 --dist loadfile --durations=25
 
 bench: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m benchmarks
