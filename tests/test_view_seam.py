@@ -2,7 +2,7 @@
 source file outside the view's own names it. A view's own files: its registry entry
 (dropouts/lab/registry.py), dropouts/lab/views/<id>.py (and <id>_*.py beside it), its trained
 demo where it has one (declared by ``View.training``: dropouts/lab/trained/<id>.py and the
-package or module that trains it), static/js/views/<id>.js (and <id>_*.js), static/css/<id>.css
+package or modules that train it), static/js/views/<id>.js (and <id>_*.js), static/css/<id>.css
 and app/render/<id>.py (or the package app/render/<id>/).
 
 A view id in quotes counts, except where the same word names something else, listed below
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMOS = {
     "dense": ("dropouts/lab/training/",),
     "compression": ("dropouts/lab/compression/",),
-    "uncertainty": ("dropouts/lab/uncertainty.py",),
+    "uncertainty": ("dropouts/lab/uncertainty.py", "dropouts/lab/uncertainty_"),
     "lstm": ("dropouts/lab/memory.py",),
 }
 # Files where the word names something else than the view (the reason on each).

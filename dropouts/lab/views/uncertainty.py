@@ -29,7 +29,8 @@ statistics of the points being predicted); and the deterministic network's singl
 The theory holds what does not change between frames: the data, the deterministic answer,
 ``τ``, and a reference estimate from :data:`REFERENCE_PASSES` passes (its own stream) at the
 probes and regions whose numbers the frames report, with the expectation of each number at
-this ``T`` (the ``1/T`` variance is biased low by ``(T − 1)/T``).
+this ``T`` (the ``1/T`` variance is biased low by ``(T − 1)/T``). The passes and their statistics:
+:mod:`dropouts.lab.views.uncertainty_stats`; the reference: ``uncertainty_reference``.
 """
 
 from __future__ import annotations
@@ -37,8 +38,6 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar
 
 import torch
@@ -49,7 +48,6 @@ from dropouts.lab.registry import ParamValue
 from dropouts.lab.trained.uncertainty import TRAINING
 from dropouts.lab.views.base import (
     Array,
-    ByteArray,
     Frame,
     Json,
     JsonArray,
@@ -58,15 +56,30 @@ from dropouts.lab.views.base import (
     frame_generator,
     number,
 )
+from dropouts.lab.views.uncertainty_reference import (
+    PROBES,
+    REGIONS,
+    TEST_REFERENCE_PASSES,
+    Reference,
+    UncertaintyTheory,
+    class_regions,
+    expected_std,
+    reference_estimate,
+    split_by_region,
+)
+from dropouts.lab.views.uncertainty_stats import (
+    DIGITS,
+    class_statistics,
+    display_bytes,
+    entropy_of,
+    passes,
+    rounded,
+)
+
+__all__ = ["PROBES", "VIEW", "UncertaintyView", "display_bytes"]
+
 
 SHOWN_PASSES = 100  # curves sent per frame (the statistics use all T)
-REFERENCE_PASSES = 10_000  # regression: the reference at the probes
-CLASS_REFERENCE_PASSES = 2_000  # classification: over the regions' points
-TEST_REFERENCE_PASSES = 500  # classification: the Monte Carlo mean's test accuracy
-FAR_POINTS = 128  # the "far" region: at most this many grid points, evenly spread
-REFERENCE_ITERATION = 10**9  # the reference's own stream: frame_generator(seed, this)
-CHUNK_ROWS = 1 << 16  # passes x points per batched forward (bounds the memory of T = 500)
-PROBES: tuple[float, ...] = (-4.5, -2.0, 0.0, 2.0, 4.5)
 PROBE_LABELS: tuple[str, ...] = (
     "beyond the data, x = −4.5",
     "in the data, x = −2",
@@ -75,186 +88,11 @@ PROBE_LABELS: tuple[str, ...] = (
     "beyond the data, x = 4.5",
 )
 RUNNING_PROBES = (2, 3)  # indices into PROBES: the gap's centre and a point in the data
-DIGITS = 4
-BETWEEN = 0.15  # classification: |d0 − d1| below this (equidistant from the two classes)…
-NEAR = 0.5  # …and this close to the data is "between the classes"
-FAR = 1.0  # farther than this from every training point is "far from the data"
-REGIONS = ("data", "between", "far")
 REGION_LABELS = {
     "data": "on the training points",
     "between": "between the classes",
     "far": "far from the data",
 }
-
-
-def display_bytes(values: Tensor) -> ByteArray:
-    """``values`` ``(C, H, W)`` ≥ 0 as the page shows them: each channel on 256 steps of its
-    own maximum, as the wire's ``bytes`` encoding sends them (app/wire.py). Quantised here, so
-    that the frame's array IS what the page draws (and the export renders)."""
-    values = values.double().clamp(min=0.0)
-    scale = values.reshape(values.shape[0], -1).amax(dim=1).reshape(-1, 1, 1)
-    safe = torch.where(scale > 0, scale, torch.ones_like(scale))
-    steps = (values / safe * 255).round()
-    return ByteArray(steps / 255 * safe * (scale > 0))
-
-
-def _rounded(values: Tensor, digits: int = DIGITS) -> list[Any]:
-    rounded: list[Any] = values.double().round(decimals=digits).tolist()
-    return rounded
-
-
-# ---------------------------------------------------------------- the passes
-
-
-def passes(model: U.TrainedModel, x: Tensor, masks: list[Tensor]) -> Tensor:
-    """``(T, N, out)`` in chunks of passes, each one batched forward of at most about
-    :data:`CHUNK_ROWS` rows."""
-    T = masks[0].shape[0]
-    step = max(1, CHUNK_ROWS // max(1, x.shape[0]))
-    if step >= T:
-        return U.sample_passes(model.network, x, masks)
-    parts = [
-        U.sample_passes(model.network, x, [mask[start : start + step] for mask in masks])
-        for start in range(0, T, step)
-    ]
-    return torch.cat(parts)
-
-
-@dataclass(frozen=True)
-class ClassStats:
-    """Per point: averaged probabilities ``(N, 2)``, predictive entropy, expected entropy and
-    mutual information ``(N,)``."""
-
-    mean: Tensor
-    predictive_entropy: Tensor
-    expected_entropy: Tensor
-    mutual_information: Tensor
-
-
-def _entropy(probabilities: Tensor) -> Tensor:
-    plogp: Tensor = torch.special.xlogy(probabilities, probabilities)
-    return -plogp.sum(dim=-1)
-
-
-def class_statistics(model: U.TrainedModel, x: Tensor, masks: list[Tensor]) -> ClassStats:
-    """The Monte Carlo statistics of classification, accumulated chunk by chunk of passes
-    (softmax probabilities averaged, never logits); the same numbers as
-    :func:`dropouts.mc.mc_predict` ``(classifier=True)``."""
-    T = masks[0].shape[0]
-    step = max(1, CHUNK_ROWS // max(1, x.shape[0]))
-    total = torch.zeros((x.shape[0], 2), dtype=torch.float64)
-    entropy = torch.zeros((x.shape[0],), dtype=torch.float64)
-    for start in range(0, T, step):
-        logits = U.sample_passes(model.network, x, [m[start : start + step] for m in masks])
-        probabilities = torch.softmax(logits, dim=-1)
-        total += probabilities.sum(dim=0, dtype=torch.float64)
-        entropy += _entropy(probabilities).sum(dim=0, dtype=torch.float64)
-    mean = total / T
-    predictive = _entropy(mean)
-    expected = entropy / T
-    return ClassStats(mean, predictive, expected, (predictive - expected).clamp(min=0.0))
-
-
-# ---------------------------------------------------------------- the theory
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A many-pass estimate (its own stream), what the frames' numbers are compared with."""
-
-    passes: int
-    values: dict[str, list[float]]  # regression: probe mean and model variance; else regions
-
-
-@lru_cache(maxsize=32)
-def _reference(setup: U.UncertaintySetup) -> Reference:
-    model = U.trained_model(setup)
-    generator = frame_generator(setup.seed, REFERENCE_ITERATION)
-    if setup.task == "regression":
-        masks = U.draw_masks(model.network, REFERENCE_PASSES, generator)
-        outputs = passes(model, torch.tensor(PROBES)[:, None], masks)[..., 0].double()
-        return Reference(
-            REFERENCE_PASSES,
-            {
-                "mean": outputs.mean(dim=0).tolist(),
-                "model_variance": outputs.var(dim=0, unbiased=False).tolist(),
-            },
-        )
-    regions = class_regions(model)
-    masks = U.draw_masks(model.network, CLASS_REFERENCE_PASSES, generator)
-    # Only the regions' grid points are needed: the rest of the grid stays out (it is not
-    # asked for, and 2000 passes over all of it cost seconds).
-    grid = model.data.grid
-    chosen = regions["between"] | regions["far"]
-    stats = class_statistics(model, torch.cat([grid[chosen], model.data.x_train]), masks)
-    within = {name: mask[chosen] if name != "data" else mask for name, mask in regions.items()}
-    split = _split(stats, within)
-    values = {
-        f"{kind}_{name}": [float(split[kind][name])]
-        for kind in ("entropy", "mutual_information")
-        for name in REGIONS
-    }
-    test = class_statistics(model, model.data.x_test, [m[:TEST_REFERENCE_PASSES] for m in masks])
-    accuracy = (test.mean.argmax(dim=1) == model.data.y_test).double().mean()
-    return Reference(CLASS_REFERENCE_PASSES, values | {"test_accuracy": [float(accuracy)]})
-
-
-def class_regions(model: U.TrainedModel) -> dict[str, Tensor]:
-    """Boolean masks over the grid: ``between`` the classes (about equidistant from the
-    nearest point of each class, and near the data) and ``far`` from every training point (at
-    most :data:`FAR_POINTS` of them, evenly spread); ``data`` is the training points
-    themselves (an all-True mask over them)."""
-    grid, x, y = model.data.grid, model.data.x_train, model.data.y_train
-    distance = torch.cdist(grid, x)
-    d0 = distance[:, y == 0].min(dim=1).values
-    d1 = distance[:, y == 1].min(dim=1).values
-    nearest = torch.minimum(d0, d1)
-    between = ((d0 - d1).abs() < BETWEEN) & (nearest < NEAR)
-    far = nearest > FAR
-    where = far.nonzero()[:, 0]
-    if where.numel() > FAR_POINTS:  # evenly spread over them: the reference stays cheap
-        keep = where[torch.linspace(0, where.numel() - 1, FAR_POINTS).round().long()]
-        far = torch.zeros_like(far)
-        far[keep] = True
-    return {"data": torch.ones(x.shape[0], dtype=torch.bool), "between": between, "far": far}
-
-
-def _split(stats: ClassStats, regions: dict[str, Tensor]) -> dict[str, dict[str, float]]:
-    """Mean predictive entropy and mutual information over each region, from the statistics
-    of ``[the grid, the training points]`` (the regions ``between`` and ``far`` are parts of
-    the grid); NaN for an empty region."""
-    g = regions["between"].shape[0]
-    out: dict[str, dict[str, float]] = {"entropy": {}, "mutual_information": {}}
-    for kind, values in (
-        ("entropy", stats.predictive_entropy),
-        ("mutual_information", stats.mutual_information),
-    ):
-        parts = {
-            "data": values[g:],
-            "between": values[:g][regions["between"]],
-            "far": values[:g][regions["far"]],
-        }
-        for name, chosen in parts.items():
-            out[kind][name] = float(chosen.mean()) if chosen.numel() else float("nan")
-    return out
-
-
-@dataclass(frozen=True)
-class UncertaintyTheory:
-    setup: U.UncertaintySetup
-    model: U.TrainedModel
-    T: int
-    lengthscale: float
-    tau: float | None
-    reference: Reference
-    regions: dict[str, Tensor] | None
-    deterministic: Tensor  # on the grid: the curve (GRID,) or P(class 1) (G, G)
-    json: dict[str, Json]
-
-
-def _expected_std(tau_inverse: float, model_variance: float, T: int) -> float:
-    """E of the (1/T) variance with T passes, plus τ⁻¹, as a standard deviation."""
-    return math.sqrt(tau_inverse + model_variance * (T - 1) / T)
 
 
 class UncertaintyView(View[UncertaintyTheory]):
@@ -291,7 +129,7 @@ class UncertaintyView(View[UncertaintyTheory]):
     def _theory(self, params: Mapping[str, ParamValue], seed: int) -> UncertaintyTheory:
         setup = U.UncertaintySetup.from_params(params, seed)
         model = U.trained_model(setup)
-        reference = _reference(setup)
+        reference = reference_estimate(setup)
         T = int(number(params, "T"))
         lengthscale = number(params, "lengthscale")
         determined = U.deterministic(model.network, model.data.grid)
@@ -317,8 +155,8 @@ class UncertaintyView(View[UncertaintyTheory]):
             "reference_passes": reference.passes,
             "shown_passes": min(T, SHOWN_PASSES),
             "train": {
-                "x": _rounded(model.data.x_train),
-                "y": _rounded(model.data.y_train)
+                "x": rounded(model.data.x_train),
+                "y": rounded(model.data.y_train)
                 if setup.task == "regression"
                 else model.data.y_train.tolist(),
             },
@@ -348,7 +186,7 @@ class UncertaintyView(View[UncertaintyTheory]):
         grid = model.data.grid[:, 0]
         tau_inverse = 1.0 / tau
         expected = [
-            _expected_std(tau_inverse, variance, T)
+            expected_std(tau_inverse, variance, T)
             for variance in reference.values["model_variance"]
         ]
         # The drawing's y range: the reference band at the probes (as T grows without bound:
@@ -371,12 +209,12 @@ class UncertaintyView(View[UncertaintyTheory]):
         return {
             "tau": tau,
             "tau_inverse": tau_inverse,
-            "grid": _rounded(grid),
-            "truth": _rounded(U.sine(grid)),
+            "grid": rounded(grid),
+            "truth": rounded(U.sine(grid)),
             "domain": list(U.DOMAIN),
             "gap": list(U.GAP),
             "y_range": [low, high],
-            "deterministic": _rounded(determined),
+            "deterministic": rounded(determined),
             "probes": {
                 "x": list(PROBES),
                 "labels": list(PROBE_LABELS),
@@ -401,7 +239,7 @@ class UncertaintyView(View[UncertaintyTheory]):
             "dataset": model.setup.dataset,
             "grid": U.CLASS_GRID,
             "extent": list(model.data.extent),
-            "deterministic": _rounded(grid_map, 3),
+            "deterministic": rounded(grid_map, 3),
             "regions": {
                 name: {
                     "label": REGION_LABELS[name],
@@ -468,8 +306,8 @@ class UncertaintyView(View[UncertaintyTheory]):
         x = grid[:, 0].abs()
         data = (x >= U.GAP[1]) & (x <= U.DOMAIN[1])
         stats |= {
-            "probe_mean": _rounded(mean[g:]),
-            "probe_std": _rounded(std[g:]),
+            "probe_mean": rounded(mean[g:]),
+            "probe_std": rounded(std[g:]),
             "std_data": round(float(std[:g][data].mean()), DIGITS),
             "std_gap": round(float(std[:g][x < U.GAP[1]].mean()), DIGITS),
             "std_beyond": round(float(std[:g][x > U.DOMAIN[1]].mean()), DIGITS),
@@ -487,14 +325,12 @@ class UncertaintyView(View[UncertaintyTheory]):
         shown = outputs[:SHOWN_PASSES, :g].double().clamp(low, high) - low
         arrays: dict[str, Array] = {
             "passes": display_bytes(shown[None]),
-            "band": JsonArray({"mean": _rounded(mean[:g]), "std": _rounded(std[:g])}),
-            "batch_norm_train": JsonArray(
-                {"mean": _rounded(wrong.mean), "std": _rounded(wrong.std)}
-            ),
+            "band": JsonArray({"mean": rounded(mean[:g]), "std": rounded(std[:g])}),
+            "batch_norm_train": JsonArray({"mean": rounded(wrong.mean), "std": rounded(wrong.std)}),
             "running": JsonArray(
                 {
-                    "mean": _rounded(running_mean.T),
-                    "std": _rounded((running_variance + tau_inverse).sqrt().T),
+                    "mean": rounded(running_mean.T),
+                    "std": rounded((running_variance + tau_inverse).sqrt().T),
                 }
             ),
         }
@@ -512,7 +348,7 @@ class UncertaintyView(View[UncertaintyTheory]):
         grid = model.data.grid
         g = grid.shape[0]
         everything = class_statistics(model, torch.cat([grid, model.data.x_train]), masks)
-        for kind, values in _split(everything, theory.regions).items():
+        for kind, values in split_by_region(everything, theory.regions).items():
             for name, value in values.items():
                 stats[f"{kind}_{name}"] = round(value, DIGITS)
         size = U.CLASS_GRID
@@ -550,12 +386,12 @@ class UncertaintyView(View[UncertaintyTheory]):
         probabilities = torch.softmax(logits.double(), dim=-1)
         t = torch.arange(1, probabilities.shape[0] + 1, dtype=torch.float64)[:, None]
         mean = probabilities.cumsum(dim=0) / t
-        predictive = _entropy(mean)
-        expected = _entropy(probabilities).cumsum(dim=0) / t[:, 0]
+        predictive = entropy_of(mean)
+        expected = entropy_of(probabilities).cumsum(dim=0) / t[:, 0]
         return {
-            "point": _rounded(point[0]),
-            "entropy": _rounded(predictive),
-            "mutual_information": _rounded((predictive - expected).clamp(min=0.0)),
+            "point": rounded(point[0]),
+            "entropy": rounded(predictive),
+            "mutual_information": rounded((predictive - expected).clamp(min=0.0)),
         }
 
 
