@@ -4,79 +4,17 @@
 // (τ⁻¹ plus the passes' variance), wider far from the data. Classification: the averaged
 // P(class 1), the predictive entropy and the mutual information as heatmaps. Under them, the
 // estimate settling as passes are added, and the common mistakes of "use dropout at test
-// time"; the training run below (uncertainty_training.js). Every number arrives computed.
+// time"; the training run below (uncertainty_training.js). The charts are drawn by
+// uncertainty_regression.js and uncertainty_classification.js. Every number arrives computed.
 
-import { OKABE_RGB } from "../colours.js";
 import { element, linkViewStyles } from "../dom.js";
-import { describeChart, loadPlotly } from "../plotly.js";
+import { loadPlotly } from "../plotly.js";
 import { fmt } from "../stats.js";
 import { share as percent } from "./titles.js";
-import { COLOURS, bandTraces, baseLayout, contrast, themeColours } from "./uncertainty_charts.js";
+import { COLOURS } from "./uncertainty_charts.js";
+import { drawClassification } from "./uncertainty_classification.js";
+import { drawRegression } from "./uncertainty_regression.js";
 import { UncertaintyTraining } from "./uncertainty_training.js";
-
-const wrongFill = () => `rgba(${OKABE_RGB.vermilion.join(", ")}, ${contrast() ? 0.35 : 0.16})`;
-const gapFill = () => `rgba(120, 120, 120, ${contrast() ? 0.32 : 0.13})`;
-// P(class 1): orange (class 0) to white to blue (class 1), lightened so that the training
-// points, in the full colours, stand out on it.
-const PROBABILITY_SCALE = [[0, "#f1ca73"], [0.5, "#ffffff"], [1, "#73c0d5"]];
-const CONFIG = { displayModeBar: false, responsive: true };
-
-
-// The values of a `bytes` array (app/wire.py): channel c of unit k is bytes[k] / 255 * scale[c].
-function channel(array, c) {
-  const [, h, w] = array.shape;
-  const units = h * w;
-  const out = new Float64Array(units);
-  for (let k = 0; k < units; k += 1) out[k] = (array.bytes[c * units + k] / 255) * array.scale[c];
-  return out;
-}
-
-// Rows of a (G, G) map as nested arrays (row 0 is y_min, drawn at the bottom by Plotly).
-function rows(values, size) {
-  return Array.from({ length: size }, (_, i) => Array.from(values.subarray(i * size, (i + 1) * size)));
-}
-
-// The passes as ONE trace: each curve, then a gap (null), so Plotly draws one path.
-function passTrace(frame, theory) {
-  const passes = frame.passes;
-  const [, count, points] = passes.shape;
-  const low = theory.y_range[0];
-  const x = [];
-  const y = [];
-  for (let t = 0; t < count; t += 1) {
-    for (let k = 0; k < points; k += 1) {
-      x.push(theory.grid[k]);
-      y.push(low + (passes.bytes[t * points + k] / 255) * passes.scale[0]);
-    }
-    x.push(null);
-    y.push(null);
-  }
-  return {
-    x, y, type: "scatter", mode: "lines", hoverinfo: "skip",
-    line: { color: COLOURS.pass, width: 1 }, opacity: count > 30 ? 0.35 : 0.6,
-    name: count < theory.T ? `passes (${count} of T = ${theory.T} drawn)` : `passes (T = ${theory.T})`,
-  };
-}
-
-
-export function pointsTrace(theory) {
-  return {
-    x: theory.train.x.map((row) => row[0]), y: theory.train.y.map((row) => row[0]), type: "scatter", mode: "markers",
-    marker: { color: themeColours().ink, size: 6, line: { color: contrast() ? "#000000" : "#ffffff", width: 1 } }, name: `training points (${theory.n_train})`,
-  };
-}
-
-function gapShape(theory) {
-  return {
-    type: "rect", xref: "x", yref: "paper", x0: theory.gap[0], x1: theory.gap[1], y0: 0, y1: 1,
-    fillcolor: gapFill(), line: { width: 0 }, layer: "below",
-  };
-}
-
-// A legend entry for the shaded gap (shapes have none).
-function gapLegend() {
-  return { x: [null], y: [null], type: "scatter", mode: "markers", marker: { symbol: "square", size: 14, color: gapFill(), line: { color: "#888", width: 1 } }, name: "no training points" };
-}
 
 // The figures of a task, built once and refilled on every frame.
 function figure(title, className, label) {
@@ -185,8 +123,8 @@ export default class UncertaintyView {
     this.#aside(frame, theory);
     loadPlotly().then((Plotly) => {
       if (drawing !== this.drawing) return; // a newer frame is on its way
-      if (theory.task === "regression") this.#drawRegression(Plotly, frame, theory);
-      else this.#drawClassification(Plotly, frame, theory);
+      if (theory.task === "regression") drawRegression(Plotly, this.figures, frame, theory, { context: this.context, probe: this.probe, deterministicGap: this.deterministicGap });
+      else drawClassification(Plotly, this.figures, frame, theory, { context: this.context, probe: this.probe });
       this.probe.painted += 1;
     }).catch(() => {}); // without Plotly the numbers still show
   }
@@ -256,158 +194,6 @@ export default class UncertaintyView {
         line(`Test accuracy of the Monte Carlo mean: ${fmt(theory.reference_test_accuracy, 3)} (${theory.reference_test_passes} passes).`, "help"),
       );
     }
-  }
-
-  #drawRegression(Plotly, frame, theory) {
-    const { grid } = theory;
-    const band = frame.band;
-    const layout = (extra) => baseLayout({
-      xaxis: { range: [grid[0], grid[grid.length - 1]], gridcolor: themeColours().grid, zeroline: false },
-      yaxis: { range: theory.y_range, gridcolor: themeColours().grid, zeroline: false },
-      shapes: [gapShape(theory)],
-      ...extra,
-    });
-    const truth = { x: grid, y: theory.truth, type: "scatter", mode: "lines", line: { color: COLOURS.truth, width: 2, dash: "dash" }, name: "truth sin(2x)" };
-    const main = [
-      passTrace(frame, theory),
-      ...bandTraces(grid, band.mean, band.std, { name: "predictive mean", bandName: "mean ± 2 sd" }),
-      truth,
-      pointsTrace(theory),
-      gapLegend(),
-    ];
-    const compact = this.context.compact || this.context.embedded;
-    Plotly.react(this.figures.main.chart, main, layout({
-      showlegend: true,
-      legend: { orientation: "h", x: 0, y: -0.08, yanchor: "top", tracegroupgap: 0, itemwidth: 30 },
-      margin: { l: 40, r: 8, t: 6, b: 24 },
-    }), CONFIG);
-    this.probe.band = { mean: band.mean.slice(), std: band.std.slice() };
-    const probes = theory.probes;
-    const atProbes = probes.x.map((x, k) => `${probes.labels[k]}: mean ${fmt(frame.probe_mean[k], 2)}, band ± ${fmt(2 * frame.probe_std[k], 2)}`).join("; ");
-    describeChart(this.figures.main.chart, this.figures.main.label, [],
-      `Iteration ${frame.iteration}, T = ${theory.T} passes (p = ${fmt(theory.p, 2)}): the passes as faint curves, the predictive mean, and a band of ± 2 predictive sd. `
-      + `${atProbes}. No training point between x = ${theory.gap[0]} and ${theory.gap[1]}; dashed: the truth sin(2x)`);
-    if (compact) return;
-
-    // The estimate over the first t passes at the two probes, against its limit.
-    const running = frame.running;
-    const t = running.std[0].map((_, k) => k + 1);
-    const expected = theory.probes.running.map((x) => {
-      const k = theory.probes.x.indexOf(x);
-      return Math.sqrt(theory.tau_inverse + theory.probes.reference_model_variance[k]);
-    });
-    const runningTraces = [
-      { x: t, y: running.std[0], type: "scatter", mode: "lines", line: { color: COLOURS.mean, width: 2.5 }, name: `sd at x = ${theory.probes.running[0]} (the gap)` },
-      { x: [1, theory.T], y: [expected[0], expected[0]], type: "scatter", mode: "lines", line: { color: COLOURS.mean, width: 1.5, dash: "dash" }, name: `its limit (${theory.reference_passes} passes)` },
-      { x: t, y: running.std[1], type: "scatter", mode: "lines", line: { color: COLOURS.deterministic, width: 2.5 }, name: `sd at x = ${theory.probes.running[1]} (in the data)` },
-      { x: [1, theory.T], y: [expected[1], expected[1]], type: "scatter", mode: "lines", line: { color: COLOURS.deterministic, width: 1.5, dash: "dash" }, name: "its limit" },
-    ];
-    describeChart(this.figures.running.chart, this.figures.running.label, runningTraces,
-      `Iteration ${frame.iteration}: the predictive sd estimated from the first t of ${theory.T} passes, at two points, against its limit`);
-    Plotly.react(this.figures.running.chart, runningTraces, baseLayout({
-      xaxis: { title: { text: "passes t", standoff: 2 }, gridcolor: themeColours().grid, range: [1, Math.max(2, theory.T)] },
-      yaxis: { title: { text: "predictive sd" }, gridcolor: themeColours().grid, rangemode: "tozero" },
-      showlegend: true,
-      legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top" },
-      margin: { l: 52, r: 10, t: 6, b: 70 },
-    }), CONFIG);
-
-    const wrong = frame.batch_norm_train;
-    const mistake = (name, y) => ({ x: grid, y, type: "scatter", name });
-    describeChart(this.figures.batchNorm.chart, this.figures.batchNorm.label, [
-      mistake("right mean", band.mean), mistake("mean with BatchNorm in training mode", wrong.mean),
-    ], `Iteration ${frame.iteration}, the same masks: with BatchNorm in training mode the mean is off by ${fmt(frame.batch_norm_train_error)} on average, `
-      + "and its band (vermilion) differs from the right one (blue)");
-    Plotly.react(this.figures.batchNorm.chart, [
-      ...bandTraces(grid, band.mean, band.std, { name: "right: BatchNorm on its running statistics", bandName: "± 2 sd" }),
-      ...bandTraces(grid, wrong.mean, wrong.std, { name: "model.train(): BatchNorm on the batch", bandName: "± 2 sd", fill: wrongFill(), colour: COLOURS.wrong, dash: "dot", group: "wrong" }),
-      pointsTrace(theory),
-    ], layout({ showlegend: true, legend: { orientation: "h", x: 0, y: -0.18, yanchor: "top" }, margin: { l: 44, r: 10, t: 6, b: 84 } }), CONFIG);
-    Plotly.react(this.figures.deterministic.chart, [
-      ...bandTraces(grid, band.mean, band.std, { name: `Monte Carlo mean (T = ${theory.T})`, bandName: "± 2 sd" }),
-      { x: grid, y: theory.deterministic, type: "scatter", mode: "lines", line: { color: COLOURS.deterministic, width: 3 }, name: "model.eval(): the single answer" },
-      pointsTrace(theory),
-    ], layout({ showlegend: true, legend: { orientation: "h", x: 0, y: -0.18, yanchor: "top" }, margin: { l: 44, r: 10, t: 6, b: 84 } }), CONFIG);
-    describeChart(this.figures.deterministic.chart, this.figures.deterministic.label, [
-      mistake(`Monte Carlo mean (T = ${theory.T})`, band.mean), mistake("model.eval()'s single answer", theory.deterministic),
-    ], `model.eval() switches dropout off: one curve and no band, at most ${fmt(this.deterministicGap)} from the Monte Carlo mean`);
-  }
-
-  #drawClassification(Plotly, frame, theory) {
-    const size = theory.grid;
-    const [x0, x1, y0, y1] = theory.extent;
-    const axis = (k) => Array.from({ length: size }, (_, i) => k[0] + ((k[1] - k[0]) * i) / (size - 1));
-    const xs = axis([x0, x1]);
-    const ys = axis([y0, y1]);
-    const maps = frame.maps;
-    const probability = rows(channel(maps, 0), size);
-    const entropy = rows(channel(maps, 1), size);
-    const information = rows(channel(maps, 2), size);
-    const points = (classId) => {
-      const picked = theory.train.x.filter((_, k) => theory.train.y[k] === classId);
-      return {
-        x: picked.map((p) => p[0]), y: picked.map((p) => p[1]), type: "scatter", mode: "markers", hoverinfo: "skip",
-        marker: { color: classId === 0 ? COLOURS.class0 : COLOURS.class1, size: 7, line: { color: "#111", width: 1 } },
-        name: `class ${classId}`,
-      };
-    };
-    const mark = frame.running.point;
-    const cross = mark ? [{ x: [mark[0]], y: [mark[1]], type: "scatter", mode: "markers", hoverinfo: "skip", marker: { symbol: "x-thin", size: 14, line: { color: "#111", width: 3 } }, name: "probe" }] : [];
-    const heat = (z, colorscale, zmax, title) => ({
-      x: xs, y: ys, z, type: "heatmap", colorscale, zmin: 0, zmax, zsmooth: "best", hoverinfo: "skip",
-      colorbar: { thickness: 10, len: 0.9, title: { text: title, side: "top" }, outlinewidth: 0, xpad: 4 },
-    });
-    const contour = (z, colour, dash) => ({
-      x: xs, y: ys, z, type: "contour", hoverinfo: "skip", showscale: false,
-      contours: { start: 0.5, end: 0.5, size: 1, coloring: "none" }, line: { color: colour, width: 2.5, dash },
-    });
-    const square = baseLayout({
-      xaxis: { range: [x0, x1], showgrid: false, zeroline: false, constrain: "domain" },
-      yaxis: { range: [y0, y1], showgrid: false, zeroline: false, scaleanchor: "x", constrain: "domain" },
-      margin: { l: 30, r: 6, t: 4, b: 24 },
-    });
-    const maxEntropy = theory.max_entropy;
-    this.probe.band = { entropy_between: frame.entropy_between, mutual_information_between: frame.mutual_information_between };
-    // In words: the map's range (a heatmap named for the description only) and the view's figures.
-    const named = (z, name) => [{ z, type: "heatmap", name }];
-    const regions = theory.regions;
-    const passes = `Iteration ${frame.iteration}, T = ${theory.T} passes, over ${theory.n_train} training points of two classes`;
-    Plotly.react(this.figures.entropy.chart, [heat(entropy, "Viridis", maxEntropy, "nats"), contour(probability, "#ffffff", "dot"), points(0), points(1), ...cross], square, CONFIG);
-    describeChart(this.figures.entropy.chart, this.figures.entropy.label, named(entropy, "predictive entropy, in nats"),
-      `${passes}: the predictive entropy is ${fmt(frame.entropy_between)} nats ${regions.between.label}, ${fmt(frame.entropy_data)} ${regions.data.label} `
-      + `and ${fmt(frame.entropy_far)} ${regions.far.label} (at most ${fmt(maxEntropy)}); a dotted line marks the boundary P(class 1) = 0.5`);
-    if (this.context.compact) return;
-    Plotly.react(this.figures.probability.chart, [heat(probability, PROBABILITY_SCALE, 1, "P(class 1)"), contour(probability, "#111", "solid"), points(0), points(1)], square, CONFIG);
-    describeChart(this.figures.probability.chart, this.figures.probability.label, named(probability, "P(class 1)"),
-      `${passes}: the probability of class 1 averaged over the passes, orange towards class 0 and blue towards class 1, with the boundary P = 0.5 as a line`);
-    Plotly.react(this.figures.information.chart, [heat(information, "Viridis", null, "nats"), contour(probability, "#ffffff", "dot"), points(0), points(1), ...cross], square, CONFIG);
-    describeChart(this.figures.information.chart, this.figures.information.label, named(information, "mutual information, in nats"),
-      `${passes}: the mutual information, where the passes disagree, is ${fmt(frame.mutual_information_between)} nats ${regions.between.label} `
-      + `and ${fmt(frame.mutual_information_far)} ${regions.far.label}`);
-    if (this.context.embedded) return;
-
-    const running = frame.running;
-    const t = running.entropy.map((_, k) => k + 1);
-    const runningTraces = [
-      { x: t, y: running.entropy, type: "scatter", mode: "lines", line: { color: COLOURS.mean, width: 2.5 }, name: "predictive entropy" },
-      { x: t, y: running.mutual_information, type: "scatter", mode: "lines", line: { color: COLOURS.deterministic, width: 2.5 }, name: "mutual information" },
-    ];
-    describeChart(this.figures.running.chart, this.figures.running.label, runningTraces,
-      `Iteration ${frame.iteration}: in nats, estimated from the first t of ${theory.T} passes at the point between the classes nearest the data's centre`);
-    Plotly.react(this.figures.running.chart, runningTraces, baseLayout({
-      xaxis: { title: { text: "passes t", standoff: 2 }, gridcolor: themeColours().grid, range: [1, Math.max(2, theory.T)] },
-      yaxis: { title: { text: "nats" }, gridcolor: themeColours().grid, range: [0, maxEntropy * 1.05] },
-      showlegend: true,
-      legend: { orientation: "h", x: 0, y: -0.3, yanchor: "top" },
-      margin: { l: 52, r: 10, t: 6, b: 70 },
-    }), CONFIG);
-    const wrong = rows(channel(frame.batch_norm_train, 0), size);
-    Plotly.react(this.figures.batchNorm.chart, [heat(wrong, PROBABILITY_SCALE, 1, "P(class 1)"), contour(probability, "#111", "solid"), contour(wrong, COLOURS.wrong, "dot"), points(0), points(1)], square, CONFIG);
-    describeChart(this.figures.batchNorm.chart, this.figures.batchNorm.label, named(wrong, "P(class 1) with BatchNorm in training mode"),
-      `Iteration ${frame.iteration}: off by ${fmt(frame.batch_norm_train_error)} on average from the right P(class 1); its boundary dotted, the right one solid`);
-    Plotly.react(this.figures.deterministic.chart, [heat(theory.deterministic, PROBABILITY_SCALE, 1, "P(class 1)"), contour(probability, "#111", "solid"), contour(theory.deterministic, COLOURS.deterministic, "dot"), points(0), points(1)], square, CONFIG);
-    describeChart(this.figures.deterministic.chart, this.figures.deterministic.label, named(theory.deterministic, "model.eval()'s P(class 1)"),
-      "A single network with dropout off: as confident far from the data as on it; its boundary dotted, the Monte Carlo one solid");
   }
 
   // ------------------------------------------------------------ statistics panel and charts

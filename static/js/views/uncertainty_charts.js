@@ -16,6 +16,8 @@ export const COLOURS = {
   class1: OKABE_ITO.blue,
 };
 
+export const CONFIG = { displayModeBar: false, responsive: true };
+
 // Fills are stronger on the projector's black background.
 export const contrast = () => document.documentElement.dataset.theme === "contrast";
 
