@@ -20,13 +20,7 @@ from .errors import error_body
 
 RETRY_AFTER_S = 2
 TRAIN = "/api/train"  # the training stream of every view: ?view=<id>&… (app/routes/training.py)
-# The training stream of each trained view, by the view's id: its older address where it has
-# one (what pages and scripts already open: dense /api/train, uncertainty
-# /api/train/uncertainty, compression /api/train/compression), else /api/train?view=<id>.
-STREAMS = {view_id: training.alias or TRAIN for view_id, training in trainings().items()}
-# /api/train without view: the view whose older address it is (the dense view), as older links
-# mean.
-DEFAULT_VIEW = next(view_id for view_id, training in trainings().items() if training.alias == TRAIN)
+TRAINED_VIEWS = frozenset(trainings())
 STREAM_HEADER = "X-Training-Stream"
 
 
@@ -50,13 +44,12 @@ def _value(value: object) -> str:
 
 def stream_url(error: NotTrainedError) -> str | None:
     """The training stream that trains what ``error`` lacks, or None if it cannot tell."""
-    if error.setting is None or error.setting[0] not in STREAMS:
+    if error.setting is None or error.setting[0] not in TRAINED_VIEWS:
         return None
     view, method, params, seed = error.setting
-    query = {"method": method, **{k: _value(v) for k, v in params.items()}, "seed": str(seed)}
-    if STREAMS[view] == TRAIN and view != DEFAULT_VIEW:
-        query = {"view": view, **query}
-    return f"{STREAMS[view]}?{urlencode(query)}"
+    values = {k: _value(v) for k, v in params.items()}
+    query = {"view": view, "method": method, **values, "seed": str(seed)}
+    return f"{TRAIN}?{urlencode(query)}"
 
 
 async def answer(_: Request, exception: Exception) -> JSONResponse:

@@ -97,7 +97,7 @@ Each view's payload (``GET /api/frames?view=…``; the header also names ``view`
   (the threshold on the histogram's axis), the trained network's figures at the threshold
   (``final``) and the accuracy-sparsity ``curve`` over thresholds; its
   ``expected_dropped_fraction`` is null (the iterations are checkpoints of one run, not draws).
-  The same run streams from ``GET /api/train/compression``. No scene.
+  The same run streams from ``GET /api/train?view=compression``. No scene.
 
 - ``lstm`` (the recurrent dropouts on a toy LSTM of ``units`` units over a ``length``-step
   sequence; each iteration a new sequence and new masks, from the seed and the iteration): per

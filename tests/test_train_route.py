@@ -1,8 +1,9 @@
 """One training route for every view that trains (app/routes/training.py, dropouts/lab/trained/):
 ``GET /api/train?view=<id>&…`` serves the training each view declares on its class
 (:attr:`dropouts.lab.views.base.View.training`), and the older addresses stay its aliases
-(``/api/train?method=…`` the dense view, ``/api/train/uncertainty``, ``/api/train/compression``,
-``/api/train/memory``) with the same events."""
+(``/api/train?method=…`` the first view of the method that trains, ``/api/train/uncertainty``,
+``/api/train/compression``, ``/api/train/memory``) with the same events, without a table of
+them."""
 
 from __future__ import annotations
 
@@ -62,9 +63,6 @@ def test_the_views_that_train_declare_it_on_their_class() -> None:
         declared = type(view).training
         assert (declared is not None) == (view_id in CASES), view_id
         assert declared is None or isinstance(declared, Training)
-    assert {view_id: t.alias for view_id, t in trainings().items()} == {
-        view_id: alias for view_id, (_, alias) in CASES.items()
-    }
 
 
 @pytest.mark.parametrize("view_id", list(CASES))
@@ -81,9 +79,33 @@ def test_every_trained_view_is_served_by_the_one_route_as_by_its_old_address(
     assert events(client, f"{alias}?view={view_id}&{query}") == served
 
 
-def test_without_view_it_is_the_dense_view(client: TestClient) -> None:
+def test_without_view_it_is_the_first_view_of_the_method_that_trains(client: TestClient) -> None:
     query, _ = CASES["dense"]
     assert events(client, f"/api/train?{query}") == events(client, f"/api/train?view=dense&{query}")
+    query, _ = CASES["uncertainty"]
+    alone = events(client, f"/api/train?{query}")
+    assert alone == events(client, f"/api/train?view=uncertainty&{query}")
+
+
+@pytest.mark.parametrize(
+    ("query", "allowed"),
+    [("seed=1", "view"), ("method=dropblock", "view"), ("method=nope", "view")],
+)
+def test_without_view_a_method_that_trains_nothing_is_a_4xx_naming_view(
+    client: TestClient, query: str, allowed: str
+) -> None:
+    answer = client.get(f"/api/train?{query}")
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == allowed
+    assert set(answer.json()["error"]["allowed"].split(", ")) == set(CASES)
+
+
+def test_an_unknown_older_address_is_a_404_naming_the_trainings(client: TestClient) -> None:
+    answer = client.get("/api/train/nope")
+    assert answer.status_code == 404, answer.text
+    error = answer.json()["error"]
+    assert error["field"] == "name"
+    assert set(error["allowed"].split(", ")) == {*CASES, "memory"}
 
 
 @pytest.mark.parametrize(
@@ -94,7 +116,11 @@ def test_every_old_address_still_answers(client: TestClient, path: str) -> None:
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["field"] == "seed"
     schema = client.get("/openapi.json").json()
-    assert "get" in schema["paths"][path]
+    assert "get" in schema["paths"]["/api/train/{name}"]
+    (name,) = (
+        p for p in schema["paths"]["/api/train/{name}"]["get"]["parameters"] if p["name"] == "name"
+    )
+    assert path.rsplit("/", 1)[1] in name["description"]
 
 
 @pytest.mark.parametrize("view_id", ["image", "residual", "nope"])
@@ -129,19 +155,13 @@ def test_a_bad_query_is_a_4xx_naming_the_field(client: TestClient, query: str, f
     assert answer.json()["error"]["field"] == field
 
 
-def test_the_stream_named_by_a_503_is_the_views_declared_one(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_stream_named_by_a_503_is_the_one_route_naming_the_view() -> None:
     def url(view: str) -> str | None:
         error = NotTrainedError(view, None)
         error.setting = (view, "mc_dropout", {"p": 0.1, "steps": 100}, 3)
         return untrained.stream_url(error)
 
-    # Its older address where it has one (what pages open already)...
-    assert url("uncertainty") == "/api/train/uncertainty?method=mc_dropout&p=0.1&steps=100&seed=3"
-    assert url("image") is None  # trains nothing
-    # ...else the one route, naming the view.
-    monkeypatch.setitem(untrained.STREAMS, "uncertainty", untrained.TRAIN)
     assert url("uncertainty") == (
         "/api/train?view=uncertainty&method=mc_dropout&p=0.1&steps=100&seed=3"
     )
+    assert url("image") is None  # trains nothing

@@ -26,17 +26,14 @@ CASES = {
     "dense": (
         "view=dense&method=standard&network=trained&steps=60&train_width=8&n_train=20",
         DENSE_RUNS,
-        "/api/train",
     ),
     "uncertainty": (
         "view=uncertainty&method=mc_dropout&steps=100&n_train=10",
         U.UNCERTAINTY_RUNS,
-        "/api/train/uncertainty",
     ),
     "compression": (
         "view=compression&method=compression&dataset=moons&width=16&epochs=10",
         COMPRESSION_RUNS,
-        "/api/train/compression",
     ),
 }
 
@@ -48,8 +45,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield test_client
 
 
-def assert_untrained(answer: object, route: str) -> str:
-    """A 503 at once with Retry-After and the training stream; the stream's address."""
+def assert_untrained(answer: object, view_id: str) -> str:
+    """A 503 at once with Retry-After and the training stream of ``view_id`` (the one route,
+    naming the view); the stream's address."""
     from httpx import Response
 
     assert isinstance(answer, Response)
@@ -58,7 +56,8 @@ def assert_untrained(answer: object, route: str) -> str:
     body = answer.json()
     assert body["error"]["field"] == "training"
     stream: str = answer.headers[STREAM_HEADER]
-    assert body["training"]["stream"] == stream and urlsplit(stream).path == route
+    assert body["training"]["stream"] == stream and urlsplit(stream).path == "/api/train"
+    assert parse_qs(urlsplit(stream).query)["view"] == [view_id]
     return stream
 
 
@@ -66,13 +65,13 @@ def assert_untrained(answer: object, route: str) -> str:
 def test_frames_of_an_untrained_setting_are_503_at_once_and_train_nothing(
     client: TestClient, view_id: str
 ) -> None:
-    query, runs, route = CASES[view_id]
+    query, runs = CASES[view_id]
     query += "&seed=8101"
     started = runs.started
     before = time.monotonic()
     answer = client.get(f"/api/frames?{query}&start=0&count=2")
     assert time.monotonic() - before < 2.0
-    stream = assert_untrained(answer, route)
+    stream = assert_untrained(answer, view_id)
     assert runs.started == started  # the frame request trained nothing
     # The stream names the same setting (its query's values are the request's).
     named = parse_qs(urlsplit(stream).query)
@@ -92,24 +91,24 @@ def test_frames_of_an_untrained_setting_are_503_at_once_and_train_nothing(
 def test_matches_and_exports_of_an_untrained_setting_are_503_at_once(
     client: TestClient, view_id: str
 ) -> None:
-    query, runs, route = CASES[view_id]
+    query, runs = CASES[view_id]
     query += "&seed=8202"
     started = runs.started
     export = f"{query}&format=gif&frames=2&resolution=64x64"
     for address in (f"/api/export?{export}", f"/api/export/events?{export}"):
         before = time.monotonic()
-        assert_untrained(client.get(address), route)
+        assert_untrained(client.get(address), view_id)
         assert time.monotonic() - before < 2.0, address
     match = client.get(f"/api/match?{query}&fraction=0.3")
     if view_id == "uncertainty":  # its dropped fraction is p: no network needed
         assert match.status_code == 200 and match.json()["params"]["p"] == 0.3
     else:
-        assert_untrained(match, route)
+        assert_untrained(match, view_id)
     assert runs.started == started
 
 
 def test_two_streams_of_one_setting_share_one_run(client: TestClient) -> None:
-    query, runs, _ = CASES["compression"]
+    query, runs = CASES["compression"]
     stream = f"/api/train/compression?{query.split('&', 2)[2]}&seed=8303"
     started = runs.started
     results: dict[int, list[str]] = {}
@@ -130,7 +129,7 @@ def test_two_streams_of_one_setting_share_one_run(client: TestClient) -> None:
 def test_a_remembered_run_replays_even_when_the_process_trains_its_limit(
     tmp_path: Path, client: TestClient
 ) -> None:
-    query, _, _ = CASES["uncertainty"]
+    query, _ = CASES["uncertainty"]
     stream = f"/api/train/uncertainty?{query.split('&', 2)[2]}&seed=8404"
     assert train_through_stream(client, stream)[-1] == "done"  # remembered by this process
     with TestClient(create_app(Settings(upload_dir=tmp_path, max_training_runs=0))) as full:

@@ -8,9 +8,11 @@ views that train), then streams what the training declares: its first events at 
 setup and the data), then its progress as it trains, then ``done`` (or ``error`` with the
 usual error body if training failed).
 
-Without ``view`` it is the dense view, as older links mean (``/api/train?method=standard…``).
-Each training's older address (``/api/train/uncertainty``, ``/api/train/compression``,
-``/api/train/memory``) is an alias: the same handler, the view fixed.
+Older addresses keep working, without a table of them: without ``view`` it is the first view
+of the method that trains (``/api/train?method=standard…`` is the dense view, as older links
+mean), and ``/api/train/<name>`` is the view of that id or of that training's own name
+(:attr:`dropouts.lab.trained.Training.name`): ``/api/train/uncertainty``,
+``/api/train/compression``, ``/api/train/memory`` (the lstm view's memory task).
 
 There is no job registry: the run lives on its request alone and is decided by its query, so
 any worker can serve it and the same query replays it. It trains in a worker thread that stops
@@ -21,13 +23,12 @@ answer is 503 with ``Retry-After``. ``GET /api/train/runs`` says how many are tr
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from dropouts.lab.registry import SEED, get_view, validate_view_params
+from dropouts.lab.registry import METHODS_BY_ID, SEED, get_view, validate_view_params
 from dropouts.lab.trained import Training
 from dropouts.lab.views import BUILT, trainings
 
@@ -35,14 +36,13 @@ from ..errors import ApiError
 from ..schemas import ErrorOut
 from ..state import first_values
 from ..streaming import runs_of, stream_run
-from ..untrained import DEFAULT_VIEW
-from ..untrained import TRAIN as PATH
 from .api import lookup_method, method_params
 
 router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
 
-# The views that train, by id, and their trainings.
+# The views that train, by id, and their trainings; the same by the trainings' own names.
 TRAINED: dict[str, Training] = trainings()
+NAMED: dict[str, str] = {t.name: view_id for view_id, t in TRAINED.items() if t.name is not None}
 NOT_VIEW_PARAMS = frozenset({"seed", "view"})  # of a training that takes no method
 
 Seed = Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)]
@@ -62,6 +62,16 @@ def _training(view_id: str) -> Training:
         known = "no view" if view_id not in BUILT else "the view trains nothing:"
         raise ApiError(422, "view", f"{known} {view_id!r}", ", ".join(TRAINED))
     return training
+
+
+def _view_of_method(method: str | None) -> str:
+    """Without ``view`` (older links): the first view of ``method`` that trains."""
+    views = METHODS_BY_ID[method].views if method in METHODS_BY_ID else ()
+    trained = [view_id for view_id in views if view_id in TRAINED]
+    if not trained:
+        given = f"no view trains {method!r}" if method else "a view (or a method) is required"
+        raise ApiError(422, "view", given, ", ".join(TRAINED))
+    return trained[0]
 
 
 def serve(request: Request, view_id: str, method: str | None, seed: int) -> Response:
@@ -94,7 +104,11 @@ async def get_train(
     request: Request,
     view: Annotated[
         str | None,
-        Query(description="A view that trains: " + ", ".join(TRAINED) + " (dense when absent)."),
+        Query(
+            description="A view that trains: "
+            + ", ".join(TRAINED)
+            + " (when absent: the first view of the method that trains)."
+        ),
     ] = None,
     method: Method = None,
     seed: Seed = 0,
@@ -105,29 +119,36 @@ async def get_train(
     the memory task's ``trained``), then ``done``, or ``error`` ``{"error": {…}}``. Close the
     request to stop the run. 503 with ``Retry-After`` when the server trains its limit of runs
     already."""
-    return serve(request, view or DEFAULT_VIEW, method, seed)
-
-
-def _alias(view_id: str) -> Callable[[Request, str | None, int], Awaitable[Response]]:
-    async def get_alias(request: Request, method: Method = None, seed: Seed = 0) -> Response:
-        return serve(request, view_id, method, seed)
-
-    get_alias.__doc__ = f"``{PATH}?view={view_id}&…``, at its older address."
-    return get_alias
-
-
-for _view_id, _training_of in TRAINED.items():
-    if _training_of.alias is not None and _training_of.alias != PATH:
-        router.add_api_route(
-            _training_of.alias.removeprefix("/api"),
-            _alias(_view_id),
-            methods=["GET"],
-            summary=f"Train {_training_of.summary} (SSE; {PATH}?view={_view_id})",
-            **STREAM_DOC,  # type: ignore[arg-type]
-        )
+    return serve(request, view or _view_of_method(method), method, seed)
 
 
 @router.get("/train/runs", summary="How many training runs this process trains now")
 def get_runs(request: Request) -> dict[str, int]:
     runs = runs_of(request.app)
     return {"training": runs.active, "limit": runs.limit}
+
+
+NAMES = sorted({*TRAINED, *NAMED})
+
+
+@router.get(
+    "/train/{name}",
+    summary="The same stream at its older address: /api/train?view=<name>",
+    **STREAM_DOC,  # type: ignore[arg-type]
+)
+async def get_train_named(
+    request: Request,
+    name: Annotated[
+        str,
+        Path(description="A view that trains, or its training's own name: " + ", ".join(NAMES)),
+    ],
+    method: Method = None,
+    seed: Seed = 0,
+) -> Response:
+    """``/api/train?view=<id>&…`` at its older address: ``/api/train/uncertainty``,
+    ``/api/train/compression``, ``/api/train/memory`` (the lstm view's memory task). A ``view``
+    in the query changes nothing."""
+    view_id = NAMED.get(name, name)
+    if view_id not in TRAINED:
+        raise ApiError(404, "name", f"no training {name!r}", ", ".join(NAMES))
+    return serve(request, view_id, method, seed)

@@ -9,8 +9,8 @@ or replays it) and posts its events as it goes: the same events, in the same ord
 serves them. The memoisation, the single flight and the cancellation are
 :mod:`dropouts.lab.flights`'s, the one torch thread :func:`dropouts.lab.flights.one_thread`.
 
-An app serves every declared training from one route by the view's id; the stream's older
-address (:attr:`Training.alias`) is kept. Nothing here knows about HTTP.
+An app serves every declared training by the view's id (or by the training's own
+:attr:`Training.name` where it has one). Nothing here knows about HTTP.
 """
 
 from __future__ import annotations
@@ -49,12 +49,12 @@ class Stream:
 
 
 class Training(ABC):
-    """How a view trains. ``alias``: the address its stream had before the one route
-    (``/api/train?view=<id>``), kept working (None: it had none); ``takes_method``: whether
+    """How a view trains. ``name``: what it trains, where that is not its view's id (the lstm
+    view trains its memory task: ``"memory"``); ``takes_method``: whether
     the stream takes ``method`` (else only the view's parameters); ``default_method``: the
     method when the query has none (None: required)."""
 
-    alias: ClassVar[str | None] = None
+    name: ClassVar[str | None] = None
     takes_method: ClassVar[bool] = True
     default_method: ClassVar[str | None] = None
     summary: ClassVar[str]  # one line: what it trains

@@ -3,7 +3,7 @@ al., 2017, "Variational Dropout Sparsifies Deep Neural Networks", ICML) or struc
 pruning (Neklyudov et al., 2017, "Structured Bayesian Pruning via Log-Normal Multiplicative
 Noise", NeurIPS), with the dense reference beside it (:mod:`dropouts.lab.compression`).
 
-Its stream (``/api/train?view=compression&…``, or ``/api/train/compression?…``):
+Its events:
 
 - ``info`` at once, before any training step: the setup, the data set and the network;
 - ``progress`` at each of the run's 100 checkpoints (step 0 first, before the first step): the
@@ -106,7 +106,6 @@ class CompressionTraining(Training):
     """The run of :class:`~dropouts.lab.compression.CompressionSetup`, pruned at the query's
     ``threshold`` (and ``snr``) as it goes."""
 
-    alias: ClassVar[str | None] = "/api/train/compression"
     default_method: ClassVar[str | None] = "compression"
     summary: ClassVar[str] = "the compression view's network: sparse VD or structured BP"
 

@@ -2,7 +2,7 @@
 without, trained side by side (:mod:`dropouts.lab.training`; dropout: Srivastava et al., 2014,
 "Dropout: A Simple Way to Prevent Neural Networks from Overfitting", JMLR 15).
 
-Its stream (``/api/train?view=dense&method=…``, or ``/api/train?method=…`` as old links):
+Its events:
 
 - ``info`` at once, before any training step: the setup and the data (the page plots the
   points while the networks train);
@@ -103,7 +103,6 @@ class DenseTraining(Training):
     """Both networks of :class:`TrainingSetup`, side by side; the methods whose registry
     entry has the dense view."""
 
-    alias: ClassVar[str | None] = "/api/train"
     summary: ClassVar[str] = "the dense network with the method and without, side by side"
 
     def check_method(self, method_id: str) -> None:

@@ -4,9 +4,8 @@ with each recurrent dropout mode on delayed recall, its test accuracy against th
 Memory Loss"; Gal and Ghahramani, 2016, "A Theoretically Grounded Application of Dropout in
 Recurrent Neural Networks"; Krueger et al., 2017, "Zoneout").
 
-Its stream (``/api/train?view=lstm&…``, or ``/api/train/memory?…``) takes the lstm view's
-memory parameters and no method, and streams, for one run of every mode in turn (``none``
-first, the reference):
+It takes the lstm view's memory parameters and no method, and streams, for one run of every
+mode in turn (``none`` first, the reference):
 
 - ``info`` at once, before any training step: the setup, the modes, the distances, chance;
 - ``progress`` at each checkpoint of each mode (step 0 first, before its first step): the mode,
@@ -120,7 +119,7 @@ class _OnePlace:
 class MemoryTraining(Training):
     """Every mode of :data:`dropouts.lab.memory.MEMORY_MODES` on one :class:`MemorySetup`."""
 
-    alias: ClassVar[str | None] = "/api/train/memory"
+    name: ClassVar[str | None] = "memory"
     takes_method: ClassVar[bool] = False
     summary: ClassVar[str] = "the LSTM memory task: accuracy against the distance k, every mode"
 

@@ -3,7 +3,7 @@ passes estimate the predictive distribution (:mod:`dropouts.lab.uncertainty`; Ga
 Ghahramani, 2016, "Dropout as a Bayesian Approximation: Representing Model Uncertainty in Deep
 Learning", ICML).
 
-Its stream (``/api/train?view=uncertainty&…``, or ``/api/train/uncertainty?…``):
+Its events:
 
 - ``info`` at once, before any training step: the setup, ``τ``, the snapshot steps and the
   data (the page plots the points while the network trains);
@@ -108,7 +108,6 @@ def snapshot_json(snapshot: U.Snapshot, task: str) -> dict[str, Any]:
 class UncertaintyTraining(Training):
     """The network of :class:`~dropouts.lab.uncertainty.UncertaintySetup` (``mc_dropout``)."""
 
-    alias: ClassVar[str | None] = "/api/train/uncertainty"
     default_method: ClassVar[str | None] = "mc_dropout"
     summary: ClassVar[str] = "the uncertainty view's network with dropout"
 

@@ -4,7 +4,7 @@
 // training run (0: as initialised, 99: trained): the network diagram with only its kept
 // connections, the log α histogram with the threshold line, accuracy against sparsity as the
 // threshold moves, the weight matrices as heatmaps; under it the training run itself, streamed
-// (GET /api/train/compression): the loss split into its data term and its KL term. Every number
+// (GET /api/train?view=compression): the loss split into its data term and its KL term. Every number
 // arrives computed from the server; this module only draws.
 
 import { element, svg, linkViewStyles } from "../dom.js";

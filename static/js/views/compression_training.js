@@ -1,4 +1,4 @@
-// The compression view's training run, streamed under the view (GET /api/train/compression).
+// The compression view's training run, streamed under the view (GET /api/train?view=compression).
 
 import { element } from "../dom.js";
 import { describeChart, loadPlotly } from "../plotly.js";
@@ -23,22 +23,16 @@ export class CompressionTraining extends StreamedTraining {
     super(context, { probe: { state: "idle", events: 0, step: null, runs: 0, final: null }, probeName: "compressionTraining" });
     this.lossChart = element("div", { class: "loss-chart", role: "img", "aria-label": "the loss, its data term and its KL term, over the steps" });
     this.accuracyChart = element("div", { class: "loss-chart", role: "img", "aria-label": "test accuracy and the pruned share over the steps" });
-    this.section = element("section", { class: "training compression-training", "aria-labelledby": "compression-training-title" }, [
-      element("h2", { id: "compression-training-title", text: "Training: the ELBO, term by term" }),
-      element("p", {
-        class: "why-text",
-        text: "The network above is trained in the server on minibatches of 128 with Adam: the loss is the negative ELBO per example, "
-          + "the data term (cross-entropy) plus the KL term (the KL divergence to the log-uniform prior, divided by the number of training examples), "
-          + "whose weight rises from 0 to 1 during the warm-up. The KL term is what drives α up and the weights out. "
-          + "A plain network of the same shape trains alongside on the same minibatches: the dense reference.",
-      }),
-      element("div", { class: "training-grid" }, [
-        this.controlsColumn(),
-        element("div", { class: "charts" }, [this.lossChart, this.accuracyChart]),
-      ]),
-    ]);
-    extra.append(this.section);
-    this.startWhenSeen(this.section);
+    this.mount(extra, {
+      className: "compression-training",
+      titleId: "compression-training-title",
+      title: "Training: the ELBO, term by term",
+      why: "The network above is trained in the server on minibatches of 128 with Adam: the loss is the negative ELBO per example, "
+        + "the data term (cross-entropy) plus the KL term (the KL divergence to the log-uniform prior, divided by the number of training examples), "
+        + "whose weight rises from 0 to 1 during the warm-up. The KL term is what drives α up and the weights out. "
+        + "A plain network of the same shape trains alongside on the same minibatches: the dense reference.",
+      figures: [element("div", { class: "charts" }, [this.lossChart, this.accuracyChart])],
+    });
   }
 
   show(state) {
@@ -55,7 +49,7 @@ export class CompressionTraining extends StreamedTraining {
   async run() {
     const query = this.query();
     this.history = { step: [], data: [], klWeighted: [], kl: [], loss: [], before: [], after: [], dense: [], pruned: [] };
-    await this.stream(query.toString(), `/api/train/compression?${query}`, {
+    await this.stream(query.toString(), this.trainUrl(query), {
       info: (data) => this.#info(data),
       progress: (data) => this.#progress(data),
       done: (data) => this.#done(data),

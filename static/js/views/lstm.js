@@ -6,7 +6,7 @@
 // each mode's equation, the masks as time × unit heatmaps (the method's and the naive
 // reference's), the cell state of a few units with the method, with naive dropout and without
 // dropout. Below: the memory task, trained in the server per mode and streamed
-// (GET /api/train/memory): test accuracy against the distance k, one line per mode. Every
+// (GET /api/train?view=lstm): test accuracy against the distance k, one line per mode. Every
 // number arrives computed from the server (dropouts/lab/views/lstm.py, dropouts/lab/memory.py); this
 // module only draws.
 

@@ -1,5 +1,5 @@
 // The LSTM view's memory task, under the view: trained in the server per mode and streamed
-// (GET /api/train/memory).
+// (GET /api/train?view=lstm).
 
 import { element } from "../dom.js";
 import { describeChart, loadPlotly } from "../plotly.js";
@@ -23,22 +23,17 @@ export class MemoryPanel extends StreamedTraining {
     });
     this.chart = element("div", { class: "memory-chart", role: "img", "aria-label": "test accuracy against the distance k, per mode" });
     this.table = element("table", { class: "memory-table" });
-    this.section = element("section", { class: "training memory-training", "aria-labelledby": "memory-title" }, [
-      element("h2", { id: "memory-title", text: "Memory, measured: recall the symbol seen k steps earlier" }),
-      element("p", {
-        class: "why-text",
-        text: "A small LSTM (32 units) reads random symbols and must answer, at every step, the symbols it saw 1 to k steps earlier. "
-          + "It is trained in the server once per mode, from the same initial weights on the same minibatches, with the same p; only where and when the mask acts differs. "
-          + "Accuracy is measured at test time on 512 sequences it never saw. The further back, the longer the cell must hold the symbol: naive dropout, "
-          + "which zeroes a new share of c at every step, loses it; the others keep it.",
-      }),
-      element("div", { class: "training-grid memory-grid" }, [
-        this.controlsColumn(),
-        element("figure", { class: "view memory-figure" }, [this.chart, this.table]),
-      ]),
-    ]);
-    extra.append(this.section);
-    this.startWhenSeen(this.section);
+    this.mount(extra, {
+      className: "memory-training",
+      titleId: "memory-title",
+      title: "Memory, measured: recall the symbol seen k steps earlier",
+      why: "A small LSTM (32 units) reads random symbols and must answer, at every step, the symbols it saw 1 to k steps earlier. "
+        + "It is trained in the server once per mode, from the same initial weights on the same minibatches, with the same p; only where and when the mask acts differs. "
+        + "Accuracy is measured at test time on 512 sequences it never saw. The further back, the longer the cell must hold the symbol: naive dropout, "
+        + "which zeroes a new share of c at every step, loses it; the others keep it.",
+      gridClass: "memory-grid",
+      figures: [element("figure", { class: "view memory-figure" }, [this.chart, this.table])],
+    });
   }
 
   show(state) {
@@ -56,7 +51,7 @@ export class MemoryPanel extends StreamedTraining {
     const query = this.query();
     this.latest = {};
     this.done = {};
-    await this.stream(query.toString(), `/api/train/memory?${query}`, {
+    await this.stream(query.toString(), this.trainUrl(query), {
       info: (data) => this.#info(data),
       progress: (data) => this.#progress(data),
       trained: (data) => this.#trained(data),

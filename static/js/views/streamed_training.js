@@ -29,6 +29,25 @@ export class StreamedTraining {
     return element("div", { class: "training-controls" }, [this.form, element("div", { class: "row" }, [this.button, this.stop]), this.status, ...more]);
   }
 
+  // The panel's section, appended to `extra`: its title, why it is there, the grid of the
+  // controls' column (then `controls`) beside `figures`, then `after`. Its first run starts
+  // when it is seen.
+  mount(extra, { className = "", titleId, title, why, gridClass = "", controls = [], figures, after = [] }) {
+    const section = element("section", { class: `training ${className}`.trim(), "aria-labelledby": titleId }, [
+      element("h2", { id: titleId, text: title }),
+      element("p", { class: "why-text", text: why }),
+      element("div", { class: `training-grid ${gridClass}`.trim() }, [this.controlsColumn(controls), ...figures]),
+      ...after,
+    ]);
+    extra.append(section);
+    this.startWhenSeen(section);
+  }
+
+  // The address of the view's training stream with `query` (GET /api/train?view=<id>&…).
+  trainUrl(query) {
+    return `/api/train?view=${encodeURIComponent(this.context.viewSpec().id)}&${query}`;
+  }
+
   // Start the first run when `section` comes into view (the defaults show the point at once).
   startWhenSeen(section) {
     this.section = section;

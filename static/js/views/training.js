@@ -1,5 +1,5 @@
 // The training run under the dense view: the same network trained in the server with the
-// method and without it, side by side, streamed as it goes (GET /api/train, server-sent
+// method and without it, side by side, streamed as it goes (GET /api/train?view=dense, server-sent
 // events): the decision boundaries over the data and the train and test losses. A new run
 // (or leaving the page) aborts the old request, and the server stops training it.
 
@@ -36,24 +36,19 @@ export class TrainingPanel extends StreamedTraining {
       return [id, { canvas, caption, figure: element("figure", { class: "view boundary-figure" }, [caption, canvas]) }];
     }));
     this.chart = element("div", { class: "loss-chart", role: "img", "aria-label": "train and test loss over the steps" });
-    this.section = element("section", { class: "training", "aria-labelledby": "training-title" }, [
-      element("h2", { id: "training-title", text: "Training: what dropout buys" }),
-      element("p", {
-        class: "why-text",
-        text: "The same network is trained twice on the same few noisy points, from the same initial weights: with the method above "
-          + "and without any dropout. Without it, a wide network learns the training points by heart and its test loss climbs; "
-          + "with it, the boundary stays smoother and the test loss lower. Trained in the server, step by step; the same setting and seed give the same run.",
-      }),
-      element("div", { class: "training-grid" }, [
-        this.controlsColumn([this.showNetwork]),
-        this.boards.dropout.figure,
-        this.boards.baseline.figure,
-      ]),
-      this.chart,
-      element("p", { class: "help", text: "Background: the probability of class 1 (blue) against class 0 (orange). Large dots: the training points; small dots: the test points." }),
-    ]);
-    extra.append(this.section);
-    this.startWhenSeen(this.section);
+    this.mount(extra, {
+      titleId: "training-title",
+      title: "Training: what dropout buys",
+      why: "The same network is trained twice on the same few noisy points, from the same initial weights: with the method above "
+        + "and without any dropout. Without it, a wide network learns the training points by heart and its test loss climbs; "
+        + "with it, the boundary stays smoother and the test loss lower. Trained in the server, step by step; the same setting and seed give the same run.",
+      controls: [this.showNetwork],
+      figures: [this.boards.dropout.figure, this.boards.baseline.figure],
+      after: [
+        this.chart,
+        element("p", { class: "help", text: "Background: the probability of class 1 (blue) against class 0 (orange). Large dots: the training points; small dots: the test points." }),
+      ],
+    });
   }
 
   // The training controls follow the state (a link, back and forward).
@@ -80,7 +75,7 @@ export class TrainingPanel extends StreamedTraining {
   async run() {
     const query = this.query();
     this.history = { steps: [], dropout: { train: [], test: [] }, baseline: { train: [], test: [] } };
-    await this.stream(query.toString(), `/api/train?${query}`, {
+    await this.stream(query.toString(), this.trainUrl(query), {
       info: (data) => this.#info(data),
       snapshot: (data) => this.#snapshot(data),
       done: () => this.#done(),

@@ -1,5 +1,5 @@
 // The training run under the uncertainty view: the network that Monte Carlo dropout samples
-// from, trained with dropout in the server and streamed as it goes (GET /api/train/uncertainty,
+// from, trained with dropout in the server and streamed as it goes (GET /api/train?view=uncertainty,
 // server-sent events): the Monte Carlo estimate of a few passes at each snapshot, over the
 // data, and the train and test losses. The view above draws the network at the end of this
 // same run (same setting and seed: the server trains it once). A new run (or leaving the page)
@@ -33,25 +33,22 @@ export class UncertaintyTraining extends StreamedTraining {
     this.fit = element("div", { class: "unc-chart unc-fit", role: "img", "aria-label": "the Monte Carlo estimate of the network as it trains" });
     this.board = element("canvas", { class: "boundary unc-board", width: 320, height: 320, role: "img", "aria-label": "the averaged decision boundary as the network trains", hidden: true });
     this.chart = element("div", { class: "unc-chart unc-loss", role: "img", "aria-label": "train and test loss over the steps" });
-    this.section = element("section", { class: "training unc-training", "aria-labelledby": "unc-training-title" }, [
-      element("h2", { id: "unc-training-title", text: "Training: the network the passes sample" }),
-      element("p", {
-        class: "why-text",
-        text: "One network with dropout, trained in the server on the training points: full-batch Adam on the loss of Gal's code, "
-          + "the mean squared error (or the cross-entropy) plus λ Σ‖W‖². Each snapshot shows the Monte Carlo estimate of a few passes. "
-          + "The view above draws this network at the end of the run: the same setting and seed give the same network, trained once.",
-      }),
-      element("div", { class: "training-grid unc-training-grid" }, [
-        this.controlsColumn(),
+    this.mount(extra, {
+      className: "unc-training",
+      titleId: "unc-training-title",
+      title: "Training: the network the passes sample",
+      why: "One network with dropout, trained in the server on the training points: full-batch Adam on the loss of Gal's code, "
+        + "the mean squared error (or the cross-entropy) plus λ Σ‖W‖². Each snapshot shows the Monte Carlo estimate of a few passes. "
+        + "The view above draws this network at the end of the run: the same setting and seed give the same network, trained once.",
+      gridClass: "unc-training-grid",
+      figures: [
         element("figure", { class: "view unc-figure" }, [this.fitCaption, this.fit, this.board]),
         element("figure", { class: "view unc-figure" }, [
           element("figcaption", {}, [element("span", { class: "title", text: "loss over the steps" })]),
           this.chart,
         ]),
-      ]),
-    ]);
-    extra.append(this.section);
-    this.startWhenSeen(this.section); // a trained setting replays at once
+      ],
+    }); // a trained setting replays at once
   }
 
   // The training controls follow the state; a run already shown follows the setting.
@@ -88,7 +85,7 @@ export class UncertaintyTraining extends StreamedTraining {
     query.set("method", state.method);
     query.set("seed", String(state.seed));
     this.history = { steps: [], train: [], test: [] };
-    await this.stream(this.key(state), `/api/train/uncertainty?${query}`, {
+    await this.stream(this.key(state), this.trainUrl(query), {
       info: (data) => this.#info(data),
       snapshot: (data) => this.#snapshot(data),
       done: () => this.#done(),
