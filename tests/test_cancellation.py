@@ -24,7 +24,7 @@ IDLE_SHARE = 0.15  # of one core, at most, over the window (an idle server uses 
 STREAMS = {
     "dense training": "/api/train?method=standard&steps=400&n_train=1000&train_width=256"
     "&train_depth=4&seed=11",
-    "DropConnect, Gaussian rule": "/api/train?method=dropconnect&samples=6000&steps=500"
+    "DropConnect, Gaussian rule": "/api/train?method=dropconnect&samples=1000&steps=2000"
     "&train_width=64&n_train=100&seed=12",
     "uncertainty training": "/api/train/uncertainty?steps=5000&n_train=400&seed=13",
     "compression training": "/api/train/compression?epochs=290&width=128&depth=3&seed=14",
