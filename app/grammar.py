@@ -20,7 +20,7 @@ SPEEDS = (1, 2, 4, 8, 15)  # the player's speeds, frames per second
 PANELS = ("a", "b", "c", "d")  # a comparison's panels: ?a.method=…&b.method=…
 MATCH = (0.01, 0.9)  # a comparison's "same dropped fraction" (?match=), its range
 # The embed page's lesson mode (static/js/lesson.js): ?controls=p&hide=title,stats&large=1…
-LESSON = ("controls", "hide", "caption", "theme", "large")
+LESSON = ("controls", "hide", "caption", "theme", "large", "panel")
 
 
 def _seed() -> int:

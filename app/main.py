@@ -20,7 +20,7 @@ from .config import Settings
 from .framing import FramingPolicy
 from .head import HeadAsGet
 from .images import ImageStore
-from .routes import api, export, pages, training
+from .routes import api, export, learn, pages, training
 from .scenes import SceneCache
 from .studies import StudyCache
 
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(export.router)
     app.include_router(training.router)
     app.include_router(pages.router)
+    app.include_router(learn.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     return app
 

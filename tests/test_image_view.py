@@ -405,3 +405,27 @@ def test_binary_statistics_shortcut_equals_the_full_computation(
         assert frame.dropped_fraction == dropped
         assert frame.mask_mean == pytest.approx(mean, rel=1e-12, abs=1e-12)
         assert frame.mask_variance == pytest.approx(variance, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("method_id", "given"),
+    [
+        ("standard", {"p": 0.3}),
+        ("standard", {"p": 0.3, "scaling": "original"}),
+        ("spatial", {"p": 0.6}),
+        ("cutout", {}),
+    ],
+)
+def test_the_kept_value_is_every_kept_units_mask_value(
+    method_id: str, given: dict[str, object]
+) -> None:
+    """The theory's kept_value (the lesson asks for it) is what each kept unit is multiplied
+    by in every frame; None where kept units differ (DropBlock rescales by the frame's count)."""
+    theory, shown = frames(method_id, params_of(method_id, **given), range(5))
+    assert theory.kept_value is not None
+    for frame in shown:
+        kept = frame.mask[frame.mask != 0]
+        assert kept.numel() > 0
+        torch.testing.assert_close(kept, torch.full_like(kept, theory.kept_value))
+    dropblock, _ = frames("dropblock", params_of("dropblock"), range(1))
+    assert dropblock.kept_value is None

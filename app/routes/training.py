@@ -43,6 +43,10 @@ router = APIRouter(prefix="/api", responses={422: {"model": ErrorOut}, 503: {"mo
 # The views that train, by id, and their trainings; the same by the trainings' own names.
 TRAINED: dict[str, Training] = trainings()
 NAMED: dict[str, str] = {t.name: view_id for view_id, t in TRAINED.items() if t.name is not None}
+# The methods a link without ``view`` may name: those of a view that trains.
+TRAINING_METHODS = tuple(
+    m for m, method in METHODS_BY_ID.items() if set(method.views) & set(TRAINED)
+)
 NOT_VIEW_PARAMS = frozenset({"seed", "view"})  # of a training that takes no method
 
 Seed = Annotated[int, Query(ge=0, le=int(SEED.max or 0), description=SEED.help)]
@@ -69,8 +73,8 @@ def _view_of_method(method: str | None) -> str:
     views = METHODS_BY_ID[method].views if method in METHODS_BY_ID else ()
     trained = [view_id for view_id in views if view_id in TRAINED]
     if not trained:
-        given = f"no view trains {method!r}" if method else "a view (or a method) is required"
-        raise ApiError(422, "view", given, ", ".join(TRAINED))
+        given = f"no view trains {method!r}" if method else "a method (or a view) is required"
+        raise ApiError(422, "method", given, ", ".join(TRAINING_METHODS))
     return trained[0]
 
 

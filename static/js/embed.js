@@ -5,7 +5,7 @@
 import { Announcer, frameSentence } from "./announcer.js";
 import { renderControls } from "./controls.js";
 import { FrameCache } from "./frames.js";
-import { readLesson } from "./lesson.js";
+import { LESSON_KEYS, readLesson } from "./lesson.js";
 import { Panel, snapshotOf, viewModule } from "./panel.js";
 import { openPlaying } from "./motion.js";
 import { Player } from "./player.js";
@@ -38,6 +38,11 @@ if (state.view) viewModule(state.view);
 document.documentElement.dataset.theme = lesson.contrast ? "contrast" : "";
 document.documentElement.classList.toggle("large", lesson.large);
 for (const part of lesson.hide) document.documentElement.classList.add(`hide-${part}`);
+if (lesson.panel) {
+  document.documentElement.classList.add("panel-front");
+  $("#views").hidden = true;
+  $("#view-extra").hidden = false;
+}
 $("#method-name").textContent = method.name;
 $("#method-formula").innerHTML = method.formula_mathml; // MathML rendered by the server
 if (lesson.caption) {
@@ -73,6 +78,13 @@ const panel = new Panel({
       return k >= 0 ? (param.choice_labels[k] ?? value) : value;
     },
     embedded: true,
+    // The lesson's panel=1: the view's panel (its training run, its study) in front of it.
+    panels: lesson.panel,
+    state: () => state,
+    viewSpec: () => viewById(catalog, state.view),
+    setParam: (name, value) => onParam(name, value),
+    // What the view's panel finished (a training run's final figures), told to the parent.
+    report: (kind, data) => tellParent({ type: kind, query: toQuery(state), ...data }),
   },
   cache,
   hooks: {
@@ -90,6 +102,7 @@ const panel = new Panel({
       }
       if (!lesson.hide.has("stats")) renderNumbers($("#numbers"), instance.numbers(frame, header.theory).slice(0, 2));
       announcer.frame(frameSentence(instance, frame, header.theory), state.playing);
+      tellParent({ type: "frame", query: toQuery(state), theory: header.theory, frame: scalarsOf(frame) });
     },
     error: (error) => {
       $("#error").textContent = error.message;
@@ -103,6 +116,18 @@ const panel = new Panel({
     },
   },
 });
+
+// A page that frames the embed (the lesson, a slide) hears what it shows: each frame's state,
+// the theory for it and the frame's own numbers, and what a panel finished. Nothing private:
+// the same numbers the embed shows.
+function tellParent(message) {
+  if (window.parent !== window) window.parent.postMessage({ source: "dropout-lab", ...message }, "*");
+}
+
+// A frame's numbers: its scalars and plain arrays, not its masks.
+function scalarsOf(frame) {
+  return Object.fromEntries(Object.entries(frame).filter(([, value]) => value === null || ["number", "string", "boolean"].includes(typeof value) || Array.isArray(value)));
+}
 
 function refresh() {
   if (!state.view || !probe.visible) return;
@@ -124,7 +149,7 @@ function onParam(name, value) {
 function lessonSuffix() {
   const query = new URLSearchParams(window.location.search);
   const kept = new URLSearchParams();
-  for (const key of ["controls", "hide", "caption", "theme", "large"]) if (query.has(key)) kept.set(key, query.get(key));
+  for (const key of LESSON_KEYS) if (query.has(key)) kept.set(key, query.get(key));
   return kept.size ? `&${kept}` : "";
 }
 
@@ -161,7 +186,9 @@ player.wire();
 // Out of sight (another tab, scrolled away, a slide not shown: reveal.js hides the others),
 // the embed stops: no timer, no frame request. It starts so, and shows its first frame when it
 // comes into sight; back in sight, it goes on as it was.
-let playingWhenHidden = openPlaying(state.playing);
+// With its panel in front, the hidden view shows its first frame only (its theory, for a page
+// that frames it) and does not play.
+let playingWhenHidden = lesson.panel ? false : openPlaying(state.playing);
 
 function setVisible(visible) {
   if (visible === probe.visible) return;

@@ -25,6 +25,7 @@ export function readLesson(search, names) {
     caption: (query.get("caption") ?? "").slice(0, CAPTION_LIMIT),
     contrast: query.get("theme") === "contrast",
     large: query.get("large") === "1",
+    panel: query.get("panel") === "1", // the view's panel (training run, study) in front
   };
 }
 
@@ -37,6 +38,7 @@ export function lessonQuery(lesson, names) {
   if (lesson.caption) query.set("caption", lesson.caption.slice(0, CAPTION_LIMIT));
   if (lesson.contrast) query.set("theme", "contrast");
   if (lesson.large) query.set("large", "1");
+  if (lesson.panel) query.set("panel", "1");
   return query;
 }
 

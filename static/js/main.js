@@ -74,6 +74,7 @@ const context = {
   },
   state: () => state,
   viewSpec: () => viewById(catalog, state.view),
+  panels: true, // the view's panels under it: its training run, its study
   imageUrl: (id) => `/api/images/${encodeURIComponent(id)}`,
   imageTitle: () => images.title,
   method: () => currentMethod(),

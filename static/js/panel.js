@@ -21,7 +21,8 @@ export function snapshotOf(state) {
 
 export class Panel {
   // root, extra: the elements the view builds in (#views, #view-extra on the lab page);
-  // context: what views may ask (imageUrl, imageTitle, method, viewParamLabel, compact);
+  // context: what views may ask (imageUrl, imageTitle, method, viewParamLabel, compact, and
+  // panels: whether the view builds its panels under it, its training run or study);
   // cache: a FrameCache; hooks: painted(frame, header, instance), mounted(View class),
   // error(e), missingImage(snapshot) -> true if the caller replaced the image (state changed).
   constructor({ root, extra, context, cache, hooks }) {

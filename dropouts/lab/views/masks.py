@@ -43,6 +43,7 @@ class MaskTheory:
     test_factor: float
     histogram_range: tuple[float, float]
     expected_histogram: tuple[float, ...] | None = None  # expected counts per bin, if known
+    kept_value: float | None = None  # a kept unit's mask value, where every kept one has it
 
 
 Masker = Callable[[Tensor, Mapping[str, ParamValue], torch.Generator], tuple[Tensor, float | None]]
@@ -175,7 +176,7 @@ def _bernoulli_theory(p: float, inverted: bool, unit: Unit, units: int) -> MaskT
     top = max(kept, 1.0)
     return MaskTheory(
         unit, "binary", p, keep * kept, p * keep * kept**2, 1.0 if inverted else keep,
-        (0.0, top), two_point_histogram(units * p, units * keep, kept, 0.0, top),
+        (0.0, top), two_point_histogram(units * p, units * keep, kept, 0.0, top), kept,
     )  # fmt: skip
 
 
@@ -186,7 +187,7 @@ def _fixed_fraction_theory(unit: Unit, units: int, fraction: float, kept: float)
     top = max(kept, 1.0)
     return MaskTheory(
         unit, "binary", fraction, kept * (1.0 - fraction), None, 1.0, (0.0, top),
-        two_point_histogram(dropped, units - dropped, kept, 0.0, top),
+        two_point_histogram(dropped, units - dropped, kept, 0.0, top), kept,
     )  # fmt: skip
 
 
@@ -220,7 +221,7 @@ def mask_theory(
         dropped = pixels * fraction
         return MaskTheory(
             element, "binary", fraction, 1.0 - fraction, fraction * (1.0 - fraction), 1.0,
-            (0.0, 1.0), two_point_histogram(dropped, pixels - dropped, 1.0, 0.0, 1.0),
+            (0.0, 1.0), two_point_histogram(dropped, pixels - dropped, 1.0, 0.0, 1.0), 1.0,
         )  # fmt: skip
     if method_id == "dropblock":
         p, block = number(params, "p"), int(number(params, "block_size"))

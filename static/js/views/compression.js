@@ -59,7 +59,7 @@ export default class CompressionView {
     ]);
     root.prepend(this.container);
     this.setStatus("Training the network in the server (a few seconds the first time)…");
-    this.training = context.compact || context.embedded ? null : new CompressionTraining(extra, context);
+    this.training = context.panels ? new CompressionTraining(extra, context) : null;
   }
 
   destroy() {

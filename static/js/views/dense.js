@@ -77,7 +77,7 @@ export default class DenseView {
       ]),
     ]);
     root.prepend(this.container);
-    this.training = context.compact || context.embedded ? null : new TrainingPanel(extra, context);
+    this.training = context.panels ? new TrainingPanel(extra, context) : null;
   }
 
   destroy() {

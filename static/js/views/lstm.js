@@ -77,7 +77,7 @@ export default class LSTMView {
       this.note,
     ]);
     root.prepend(this.container);
-    this.memory = context.compact || context.embedded ? null : new MemoryPanel(extra, context);
+    this.memory = context.panels ? new MemoryPanel(extra, context) : null;
   }
 
   destroy() {

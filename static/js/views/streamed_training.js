@@ -110,6 +110,7 @@ export class StreamedTraining {
     this.status.textContent = "Starting…";
     try {
       await readRunEvents(url, controller.signal, handlers);
+      if (this.probe.state === "done") this.context.report?.("run", { final: this.probe.final });
     } catch (error) {
       if (controller.signal.aborted) return;
       this.probe.state = "failed";

@@ -25,7 +25,7 @@ function probabilityColour(p) {
 export class TrainingPanel extends StreamedTraining {
   constructor(extra, context) {
     super(context, { probe: { state: "idle", snapshots: 0, step: null, runs: 0, final: null }, probeName: "training" });
-    this.showNetwork = element("button", { type: "button", class: "button", text: "Show this network in the diagram" });
+    this.showNetwork = element("button", { type: "button", class: "button show-network", text: "Show this network in the diagram" });
     this.showNetwork.addEventListener("click", () => {
       context.setParam("network", "trained", "change");
       window.scrollTo({ top: 0, behavior: "smooth" });
@@ -61,6 +61,14 @@ export class TrainingPanel extends StreamedTraining {
       this.context.setParam(name, value, phase);
       if (phase === "change" && this.started !== null) this.run(); // the new setting, trained
     }, () => null);
+    // A setting changed elsewhere (the method's p, a link, back and forward) gets its run once
+    // one was shown, after a pause, so that a drag asks for one run.
+    clearTimeout(this.again);
+    if (this.started !== null && this.query().toString() !== this.started) {
+      this.again = setTimeout(() => {
+        if (this.query().toString() !== this.started) this.run();
+      }, 400);
+    }
   }
 
   query() {

@@ -45,7 +45,7 @@ export default class UncertaintyView {
     root.classList.add("uncertainty-view");
     this.container = element("div", { class: "uncertainty" });
     root.prepend(this.container);
-    this.training = context.compact || context.embedded ? null : new UncertaintyTraining(extra, context);
+    this.training = context.panels ? new UncertaintyTraining(extra, context) : null;
   }
 
   destroy() {
