@@ -1,4 +1,4 @@
-"""``python -m benchmarks [library|wire|latency|views|export|training|compression|lstm ...]``:
+"""``python -m benchmarks [library|wire|latency|views|export|training|compression|lstm|learn]``:
 run benchmarks and print their tables.
 
 With no argument, all of them, in this order. None asserts anything about time: the figures
@@ -20,6 +20,7 @@ ALL = (
     "compression",
     "uncertainty",
     "lstm",
+    "learn",
 )
 
 

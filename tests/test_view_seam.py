@@ -31,7 +31,11 @@ DEMOS = {
 }
 # Files where the word names something else than the view (the reason on each).
 OTHER_MEANING = {
-    "dense": {"app/catalog.py": "the dense family's label (Dense layers)"},
+    "dense": {
+        "app/catalog.py": "the dense family's label (Dense layers)",
+        "app/lesson/path.py": "the lesson's section on dense networks",
+        "app/lesson/steps_dense.py": "the lesson's section on dense networks",
+    },
     "image": {
         "app/cli.py": "the image key among the state's keys a parameter cannot take",
         "app/routes/api.py": "the image key among the frames' own query keys",
@@ -39,6 +43,7 @@ OTHER_MEANING = {
     "compression": {
         "dropouts/lab/snippets.py": "the compression method's snippet",
         "dropouts/lab/views/matching.py": "the compression method's matched parameter",
+        "app/lesson/steps_other.py": "the compression method, whose papers the lesson cites",
     },
 }
 

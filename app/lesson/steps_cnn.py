@@ -179,9 +179,8 @@ STOCHASTIC = Step(
         "nothing, others a lot.",
         "The authors' code adds three rules: a negative draw means no dropout at that "
         "iteration (its absolute value when μ = 0), a draw above 0.7 is cut to 0.7, and a kept "
-        "unit is multiplied by 1/(1 − p) but never by more than 1.5. Its σ is a standard "
-        "deviation: a setting quoted as μ = 0.02 with a variance of 0.05 means σ ≈ 0.22, the "
-        "setting on screen.",
+        "unit is multiplied by 1/(1 − p) but never by more than 1.5. Here σ is the normal "
+        "distribution's standard deviation, not its variance.",
     ),
     formula=r"p_t \sim \mathcal{N}(\mu, \sigma),\quad y = \min\!\big(\tfrac{1}{1-p_t}, "
     r"1.5\big)\, m \odot x,\ m_i \sim \mathrm{Bernoulli}(1-p_t)",

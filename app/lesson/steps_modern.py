@@ -40,8 +40,8 @@ ALPHA = Step(
         "stays 0 and the variance 1 (the formula). The paper recommends low rates, such as "
         "0.05 or 0.1.",
         "At test time it is the identity. It belongs with SELU: in a ReLU network, use "
-        "ordinary dropout. The histograms under the view compare the activations with "
-        "AlphaDropout and with ordinary dropout at the same p.",
+        "ordinary dropout. In the lab, the histograms under the view compare the "
+        "activations with AlphaDropout and with ordinary dropout at the same p.",
     ),
     formula=r"y = a\,(x \odot d + \alpha'(1-d)) + b,\quad a = ((1-p)(1+p\alpha'^2))^{-1/2},"
     r"\quad b = -a\alpha' p",
@@ -76,8 +76,6 @@ DROPPATH = Step(
         "block survives half of the time in their ResNets. Their gate is one draw for the whole "
         "mini-batch; timm and torchvision draw one per sample and divide a kept branch by its "
         "survival probability, so that nothing changes at test time.",
-        "Vision transformers and ConvNeXt use the same regulariser, with a rate of a few "
-        "tenths for the last block, spread linearly over the blocks before it.",
     ),
     formula=r"H_l = H_{l-1} + \frac{b_l}{s_l} f_l(H_{l-1}),\quad b_l \sim "
     r"\mathrm{Bernoulli}(s_l),\quad s_l = 1 - p \;\text{or}\; 1 - \frac{l}{L}\,p",

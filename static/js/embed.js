@@ -129,6 +129,15 @@ function scalarsOf(frame) {
   return Object.fromEntries(Object.entries(frame).filter(([, value]) => value === null || ["number", "string", "boolean"].includes(typeof value) || Array.isArray(value)));
 }
 
+// A still for a page that frames the embed and prints (the lesson's handout): the current
+// frame painted once, in sight or not; nothing plays.
+window.addEventListener("message", (event) => {
+  if (event.source !== window.parent || event.data?.source !== "dropout-lab" || event.data.type !== "still") return;
+  if (!state.view || probe.painted > 0) return;
+  probe.shows += 1;
+  panel.show(state);
+});
+
 function refresh() {
   if (!state.view || !probe.visible) return;
   probe.shows += 1;

@@ -13,7 +13,7 @@ const total = steps.length;
 const reports = new Map(steps.map((step) => [step.id, { theory: null, frame: null, run: null, query: null }]));
 const revealed = new Set();
 let progress = readProgress();
-const probe = { reports: {}, revealed: [], answers: {} }; // for the tests
+const probe = { reports: {}, revealed: [], answers: {}, stills: {} }; // for the tests
 window.dropoutLab = { learn: probe };
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -121,6 +121,9 @@ function showProgress() {
 window.addEventListener("beforeprint", () => {
   for (const step of steps) if (!revealed.has(step.id)) showAnswer(step);
 });
+window.addEventListener("afterprint", () => {
+  for (const step of steps) if (!revealed.has(step.id)) $(".answer", step).replaceChildren();
+});
 
 for (const step of steps) {
   guessOutput(step);
@@ -147,6 +150,54 @@ $("#reset-progress").addEventListener("click", () => {
   }
   showProgress();
 });
+
+// ---------------------------------------------------------------- the handout
+
+// Every view loaded and painted once (a still), then the browser's print dialog: one step per
+// page, with its answer. A view that has not painted within the wait prints as it is.
+const STILL_WAIT_MS = 120_000; // a trained view may train first
+const HANDOUT_AT_ONCE = 3;
+
+function stillOf(step) {
+  const frame = $("iframe", step);
+  if (reports.get(step.id).theory) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const ask = () => frame.contentWindow?.postMessage({ source: "dropout-lab", type: "still" }, window.location.origin);
+    const timer = setTimeout(() => resolve(false), STILL_WAIT_MS);
+    const poll = setInterval(() => {
+      if (!reports.get(step.id).theory) return ask();
+      clearTimeout(timer);
+      clearInterval(poll);
+      resolve(true);
+    }, 250);
+    frame.loading = "eager";
+    ask();
+  });
+}
+
+async function prepareHandout() {
+  const button = $("#print-handout");
+  button.disabled = true;
+  let ready = 0;
+  // A few views at a time: twenty-two first frames at once would queue on a busy server.
+  const waiting = [...steps];
+  const worker = async () => {
+    for (let step = waiting.shift(); step; step = waiting.shift()) {
+      const began = performance.now();
+      const painted = await stillOf(step);
+      probe.stills[step.id] = { painted, ms: Math.round(performance.now() - began) };
+      ready += Number(painted);
+      $("#progress").textContent = `Preparing the handout: ${ready} of ${total} views ready…`;
+    }
+  };
+  await Promise.all(Array.from({ length: HANDOUT_AT_ONCE }, worker));
+  for (const step of steps) if (!revealed.has(step.id)) showAnswer(step);
+  button.disabled = false;
+  showProgress();
+  return ready;
+}
+probe.prepareHandout = prepareHandout;
+$("#print-handout").addEventListener("click", () => prepareHandout().then(() => window.print()));
 
 // ---------------------------------------------------------------- projector theme
 

@@ -54,6 +54,12 @@ export class Presenter {
     this.index = index;
     const step = this.steps[index];
     step.classList.add("current");
+    // The neighbours' views load now (hidden, they ask for no frame): the next key press shows
+    // a view that only has to draw.
+    for (const near of [this.steps[index - 1], this.steps[index + 1]]) {
+      const frame = near?.querySelector("iframe");
+      if (frame) frame.loading = "eager";
+    }
     this.position.textContent = `Step ${index + 1} of ${this.steps.length}`;
     window.history.replaceState(null, "", `${window.location.pathname}${window.location.search}#${step.id}`);
     window.scrollTo(0, 0);

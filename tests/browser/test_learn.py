@@ -258,9 +258,28 @@ def test_progress_stays_in_the_browser_and_resets(learn: Page) -> None:
     assert learn.evaluate("localStorage.getItem('dropout-lab.learn')") is None
 
 
-def test_the_handout_prints_a_page_per_step(learn: Page) -> None:
+def test_the_handout_prints_a_page_per_step_with_every_view_and_answer(learn: Page) -> None:
     learn.goto("/learn")
     learn.wait_for_function("() => window.dropoutLab?.learn?.ready")
+    # "Print handout" first loads every view and has it paint a still, in sight or not.
+    ready = learn.evaluate("window.dropoutLab.learn.prepareHandout()")
+    missing = learn.evaluate(
+        "[...document.querySelectorAll('article.step')].map((s) => s.id)"
+        ".filter((id) => !window.dropoutLab.learn.reports[id])"
+    )
+    views = {
+        step_id: view_of(learn, step_id).evaluate(
+            "JSON.stringify({painted: window.dropoutLab?.painted, errors: window.dropoutLab?.errors,"
+            " shows: window.dropoutLab?.shows, visible: window.dropoutLab?.visible})"
+        )
+        for step_id in missing
+    }
+    stills = learn.evaluate("window.dropoutLab.learn.stills")
+    assert (ready, missing) == (len(STEPS), []), (views, stills)
+    # Each answer read from a view's frame is on the page; one from a training run is there
+    # once the run has finished (a run starts when its panel is seen).
+    shown = set(learn.evaluate("Object.keys(window.dropoutLab.learn.answers)"))
+    assert {s.id for s in STEPS.values() if s.question.answer.source != "run"} <= shown
     pdf = learn.pdf(format="A4", print_background=True)
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pages == len(STEPS)
