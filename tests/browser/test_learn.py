@@ -269,8 +269,9 @@ def test_the_handout_prints_a_page_per_step_with_every_view_and_answer(learn: Pa
     )
     views = {
         step_id: view_of(learn, step_id).evaluate(
-            "JSON.stringify({painted: window.dropoutLab?.painted, errors: window.dropoutLab?.errors,"
-            " shows: window.dropoutLab?.shows, visible: window.dropoutLab?.visible})"
+            "JSON.stringify({painted: window.dropoutLab?.painted,"
+            " errors: window.dropoutLab?.errors, shows: window.dropoutLab?.shows,"
+            " visible: window.dropoutLab?.visible})"
         )
         for step_id in missing
     }
