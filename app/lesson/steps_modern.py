@@ -93,6 +93,7 @@ DROPPATH = Step(
     ),
     cites=("droppath",),
     papers=(LARSSON,),
+    height=660,
 )
 
 EFFICIENTNET = Step(
@@ -133,6 +134,7 @@ EFFICIENTNET = Step(
     ),
     cites=("droppath", "dropconnect"),
     papers=(TAN_LE,),
+    height=660,
 )
 
 SECTION = Section("modern", "Modern relatives", (ALPHA, DROPPATH, EFFICIENTNET))
